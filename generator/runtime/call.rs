@@ -1,0 +1,328 @@
+//! One call in the making: what every operation method returns, and the one place where
+//! requests are sent and responses read.
+
+use crate::client::header;
+use crate::{Client, Error};
+use bytes::Bytes;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE};
+use reqwest::{Method, StatusCode};
+use std::borrow::Cow;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+/// Characters a path parameter keeps as they are: RFC 3986's unreserved set. Everything else,
+/// `/`, `?` and `#` included, is percent-encoded, so a value stays within its own segment.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// What the spec says about one operation; each operation method holds one in a `static`.
+pub(crate) struct Operation {
+    pub(crate) name: &'static str,
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
+    pub(crate) errors: &'static [(Documented, &'static str)],
+}
+
+/// The statuses one documented error response covers.
+#[derive(Clone, Copy)]
+#[allow(dead_code)] // Which kinds a crate uses depends on its spec.
+pub(crate) enum Documented {
+    Code(u16),
+    Range(u16),
+    Default,
+}
+
+/// A response as it arrived, not decoded (like the Python client's `skip_deserialization`).
+///
+/// Statuses the spec calls errors, and undocumented ones, are still returned as [`Error`]s.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body, as received.
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    /// The body as text, with invalid UTF-8 replaced.
+    pub fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+}
+
+/// A call to one operation, ready to be sent.
+///
+/// `.await` it to send the request and decode the response, or adjust it first:
+/// [`timeout`](Self::timeout) and [`header`](Self::header) apply to this call only, and
+/// [`send_raw`](Self::send_raw) returns the response without decoding its body.
+#[must_use = "a call does nothing until it is awaited"]
+pub struct Call<'a, T> {
+    request: Request<'a>,
+    decode: fn(&[u8]) -> Result<T, serde_json::Error>,
+}
+
+/// The parts of a call that do not depend on its result type, so the sending code is compiled
+/// once, not once per operation.
+struct Request<'a> {
+    client: &'a Client,
+    operation: &'static Operation,
+    path: String,
+    query: Vec<(&'static str, String)>,
+    headers: HeaderMap,
+    cookies: Vec<String>,
+    body: Option<(HeaderValue, Vec<u8>)>,
+    timeout: Option<Duration>,
+    /// The first problem found while building; reported when the call is sent.
+    error: Option<Error>,
+}
+
+impl<'a, T> Call<'a, T> {
+    pub(crate) fn new(
+        client: &'a Client,
+        operation: &'static Operation,
+        path_parameters: &[(&'static str, &str)],
+        decode: fn(&[u8]) -> Result<T, serde_json::Error>,
+    ) -> Self {
+        let (path, error) = match fill_path(operation.path, path_parameters) {
+            Ok(path) => (path, None),
+            Err(error) => (String::new(), Some(error)),
+        };
+        let request = Request {
+            client,
+            operation,
+            path,
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            cookies: Vec::new(),
+            body: None,
+            timeout: None,
+            error,
+        };
+        Self { request, decode }
+    }
+
+    /// Waits at most `timeout` for this call's complete response, instead of the client's
+    /// timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.request.timeout = Some(timeout);
+        self
+    }
+
+    /// Adds a header to this call only (replacing a client-wide header of the same name).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match header(name, value) {
+            Ok((name, value)) => {
+                self.request.headers.insert(name, value);
+            }
+            Err(error) => self.request.fail(error),
+        }
+        self
+    }
+
+    /// Sends the request and decodes the response.
+    pub async fn send(self) -> Result<T, Error> {
+        let operation = self.request.operation.name;
+        let raw = self.request.send().await?;
+        (self.decode)(&raw.body).map_err(|source| Error::Decode {
+            operation,
+            status: raw.status,
+            body: String::from_utf8_lossy(&raw.body).into_owned(),
+            source,
+        })
+    }
+
+    /// Sends the request and returns the response without decoding its body.
+    pub async fn send_raw(self) -> Result<RawResponse, Error> {
+        self.request.send().await
+    }
+
+    // The builders below are used by generated operations; which ones depends on the spec.
+
+    #[allow(dead_code)]
+    pub(crate) fn query(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.request.query.push((name, value.to_string()));
+        self
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn query_opt(self, name: &'static str, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(value) => self.query(name, value),
+            None => self,
+        }
+    }
+
+    /// A list sent the OpenAPI default way (`form`, exploded): `name=a&name=b`.
+    #[allow(dead_code)]
+    pub(crate) fn query_each<V: ToString>(mut self, name: &'static str, values: &[V]) -> Self {
+        self.request.query.extend(values.iter().map(|value| (name, value.to_string())));
+        self
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn header_param(self, name: &str, value: impl ToString) -> Self {
+        self.header(name, &value.to_string())
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn header_param_opt(self, name: &str, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(value) => self.header_param(name, value),
+            None => self,
+        }
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn cookie(mut self, name: &str, value: impl ToString) -> Self {
+        self.request.cookies.push(format!("{name}={}", value.to_string()));
+        self
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn cookie_opt(self, name: &str, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(value) => self.cookie(name, value),
+            None => self,
+        }
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn json<B: serde::Serialize + ?Sized>(mut self, content_type: &'static str, body: &B) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(bytes) => self.request.body = Some((HeaderValue::from_static(content_type), bytes)),
+            Err(source) => self.request.fail(Error::Encode { operation: self.request.operation.name, source }),
+        }
+        self
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn json_opt<B: serde::Serialize + ?Sized>(self, content_type: &'static str, body: Option<&B>) -> Self {
+        match body {
+            Some(body) => self.json(content_type, body),
+            None => self,
+        }
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn bytes(mut self, content_type: &'static str, body: Option<Vec<u8>>) -> Self {
+        self.request.body = body.map(|bytes| (HeaderValue::from_static(content_type), bytes));
+        self
+    }
+}
+
+impl<'a, T: Send + 'a> IntoFuture for Call<'a, T> {
+    type Output = Result<T, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl Request<'_> {
+    fn fail(&mut self, error: Error) {
+        self.error.get_or_insert(error);
+    }
+
+    async fn send(self) -> Result<RawResponse, Error> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let operation = self.operation;
+        let url = format!("{}{}", self.client.base_url(), self.path);
+        let mut request = self
+            .client
+            .http()
+            .request(operation.method.clone(), url)
+            .headers(self.client.default_headers().clone())
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .headers(self.headers);
+        if !self.query.is_empty() {
+            request = request.query(&self.query);
+        }
+        if !self.cookies.is_empty() {
+            let (name, value) = header(COOKIE.as_str(), &self.cookies.join("; "))?;
+            request = request.header(name, value);
+        }
+        if let Some((content_type, bytes)) = self.body {
+            request = request.header(CONTENT_TYPE, content_type).body(bytes);
+        }
+        if let Some(timeout) = self.timeout.or(self.client.timeout()) {
+            request = request.timeout(timeout);
+        }
+        let failed = |source: reqwest::Error| {
+            if source.is_timeout() {
+                Error::Timeout { operation: operation.name, source }
+            } else {
+                Error::Transport { operation: operation.name, source }
+            }
+        };
+        let response = request.send().await.map_err(failed)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(failed)?;
+        if status.is_success() {
+            return Ok(RawResponse { status, headers, body });
+        }
+        Err(status_error(operation, status, &body))
+    }
+}
+
+fn status_error(operation: &Operation, status: StatusCode, body: &[u8]) -> Error {
+    let code = status.as_u16();
+    let documented = |wanted: fn(Documented, u16) -> bool| {
+        operation.errors.iter().find(|(statuses, _)| wanted(*statuses, code)).map(|(_, description)| *description)
+    };
+    let description = documented(|d, code| matches!(d, Documented::Code(c) if c == code))
+        .or_else(|| documented(|d, code| matches!(d, Documented::Range(class) if class == code / 100)))
+        .or_else(|| documented(|d, _| matches!(d, Documented::Default)));
+    let body = String::from_utf8_lossy(body).into_owned();
+    match description {
+        Some(description) => Error::Documented { operation: operation.name, status, description, body },
+        None => Error::UnexpectedStatus { operation: operation.name, status, body },
+    }
+}
+
+/// Fills a path template such as `/{realm}/users/{userId}`, encoding each value so it stays
+/// one segment. Values that a URL would collapse (`""`, `.`, `..`) are refused.
+fn fill_path(template: &str, parameters: &[(&'static str, &str)]) -> Result<String, Error> {
+    let mut path = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(length) = rest[start..].find('}') else { break };
+        path.push_str(&rest[..start]);
+        let name = &rest[start + 1..start + length];
+        let (name, value) = parameters
+            .iter()
+            .find(|(candidate, _)| *candidate == name)
+            .copied()
+            .ok_or(Error::InvalidPathParameter { name: "?", reason: "the path names a parameter that was not given" })?;
+        let reason = match value {
+            "" => Some("it is empty"),
+            "." | ".." => Some("`.` and `..` would change the path"),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            return Err(Error::InvalidPathParameter { name, reason });
+        }
+        path.extend(utf8_percent_encode(value, PATH_SEGMENT));
+        rest = &rest[start + length + 1..];
+    }
+    path.push_str(rest);
+    Ok(path)
+}
+
+/// Decodes a JSON body.
+#[allow(dead_code)]
+pub(crate) fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(body)
+}
+
+/// For successes without a body the spec describes: whatever came is ignored.
+#[allow(dead_code)]
+pub(crate) fn nothing(_body: &[u8]) -> Result<(), serde_json::Error> {
+    Ok(())
+}

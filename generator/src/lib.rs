@@ -1,0 +1,56 @@
+//! Turns an OpenAPI 3.0 document into the source of an async Rust client crate.
+//!
+//! The pipeline runs in stages, each in its own module, data flowing one way:
+//! [`load`] (text to document) -> [`resolve`] (`$ref`s, with JSON pointers) -> [`lower`]
+//! (document to the plain-data [`model`], every name decided) -> [`emit`] (model to tokens)
+//! -> [`print`] (tokens to text).
+
+pub mod emit;
+pub mod error;
+pub mod load;
+mod locate;
+pub mod lower;
+pub mod model;
+pub mod naming;
+pub mod print;
+pub mod resolve;
+
+pub use emit::CrateOptions;
+pub use error::Error;
+
+/// What to generate from a spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Only operations with one of these tags (compared without regard to case); empty = all.
+    pub tags: Vec<String>,
+    /// Settings of the generated crate.
+    pub crate_options: CrateOptions,
+}
+
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Path relative to the crate's root, with `/` separators.
+    pub path: String,
+    /// Its full text.
+    pub contents: String,
+}
+
+/// Parses `text` (YAML or JSON) and lowers the selected operations to the intermediate model.
+/// `file` names the spec in errors.
+pub fn model(text: &str, file: &str, tags: &[String]) -> Result<model::Api, Error> {
+    let document = load::load(text, file)?;
+    lower::lower(&document, tags).map_err(|d| d.in_file(file))
+}
+
+/// Generates every file of the client crate from a spec's text.
+pub fn generate(text: &str, file: &str, options: &Options) -> Result<Vec<GeneratedFile>, Error> {
+    let api = model(text, file, &options.tags)?;
+    emit::crate_files(&api, &options.crate_options)
+        .into_iter()
+        .map(|(path, output)| {
+            let contents = print::print(&path, output, &options.crate_options.spec_label)?;
+            Ok(GeneratedFile { path, contents })
+        })
+        .collect()
+}

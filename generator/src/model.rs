@@ -1,0 +1,232 @@
+//! The intermediate model: what the generated crate contains, with every Rust name decided.
+//!
+//! Plain data, so tests can assert on it and snapshot it without looking at tokens. Built by
+//! `lower`, read by `emit`; neither openapiv3 nor token types appear here.
+
+/// Everything the emitter needs to write a client crate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`, as written.
+    pub version: String,
+    /// `info.description`.
+    pub description: Option<String>,
+    /// The first server's URL with its variables set to their defaults, when absolute.
+    pub default_base_url: Option<String>,
+    /// The selected operations, in document order.
+    pub operations: Vec<Operation>,
+    /// Named types the operations reach, sorted by name.
+    pub types: Vec<TypeDef>,
+}
+
+/// One HTTP operation, one client method.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// The Rust method name (snake_case, unique in the client).
+    pub name: String,
+    /// `operationId` as written, if any.
+    pub operation_id: Option<String>,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// The path template as written in the spec, e.g. `/{realm}/users/{userId}/orgs`.
+    pub path: String,
+    /// `summary`, if any.
+    pub summary: Option<String>,
+    /// `description`, if any.
+    pub description: Option<String>,
+    /// Whether the spec marks the operation deprecated.
+    pub deprecated: bool,
+    /// Path, query and header parameters: path ones first, in template order, then the rest in
+    /// spec order.
+    pub parameters: Vec<Parameter>,
+    /// The request body, if any.
+    pub body: Option<Body>,
+    /// What a successful call returns.
+    pub success: Success,
+    /// Documented responses that are not successes.
+    pub errors: Vec<ErrorResponse>,
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterLocation {
+    /// A `{name}` in the path template.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie, sent in the `Cookie` header.
+    Cookie,
+}
+
+/// One parameter of an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameter {
+    /// The name on the wire.
+    pub name: String,
+    /// The Rust argument name (unique in the method).
+    pub rust_name: String,
+    /// Where it goes.
+    pub location: ParameterLocation,
+    /// Whether the caller must give it.
+    pub required: bool,
+    /// Its type.
+    pub ty: TypeRef,
+    /// `description`, if any.
+    pub description: Option<String>,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    /// The Rust argument name.
+    pub rust_name: String,
+    /// The media type sent as `Content-Type`.
+    pub media_type: String,
+    /// How the body is encoded.
+    pub kind: BodyKind,
+    /// Whether the caller must give it.
+    pub required: bool,
+    /// `description`, if any.
+    pub description: Option<String>,
+}
+
+/// How a request body is encoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyKind {
+    /// Serialized as JSON from a value of this type.
+    Json(TypeRef),
+    /// Bytes the caller provides as they are.
+    Raw,
+}
+
+/// The successful outcome of an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Success {
+    /// Documented 2xx statuses (a range like `2XX` is written as 200..=299 by the runtime).
+    pub statuses: Vec<u16>,
+    /// The decoded JSON body, or `None` when the success carries no body the client reads.
+    pub ty: Option<TypeRef>,
+    /// The description of the status that gives `ty` (or of the first success).
+    pub description: Option<String>,
+}
+
+/// A documented response that is not a success.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorResponse {
+    /// Which statuses it covers.
+    pub status: StatusMatch,
+    /// Its `description`.
+    pub description: String,
+}
+
+/// The statuses one documented response covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    /// One status, e.g. 404.
+    Code(u16),
+    /// A class such as `4XX`, given by its first digit.
+    Range(u16),
+    /// `default`: any status not documented otherwise.
+    Default,
+}
+
+/// A Rust type as used in a field, parameter or body.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TypeRef {
+    /// `String`.
+    String,
+    /// `bool`.
+    Bool,
+    /// A fixed-size integer, e.g. `i32` or `u64`.
+    Integer(IntegerType),
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+    /// Any JSON value (`serde_json::Value`).
+    Json,
+    /// A type defined in `models`.
+    Named(String),
+    /// `Vec<T>`.
+    List(Box<TypeRef>),
+    /// `BTreeMap<String, T>`.
+    Map(Box<TypeRef>),
+}
+
+/// The integer types OpenAPI formats map to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IntegerType {
+    /// `i8`
+    I8,
+    /// `i16`
+    I16,
+    /// `i32` (`format: int32`)
+    I32,
+    /// `i64` (`format: int64`, or no format)
+    I64,
+    /// `u8`
+    U8,
+    /// `u16`
+    U16,
+    /// `u32`
+    U32,
+    /// `u64`
+    U64,
+}
+
+/// A named type in `models`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDef {
+    /// Its Rust name (UpperCamelCase, unique in the crate).
+    pub name: String,
+    /// Its `description`, if any.
+    pub description: Option<String>,
+    /// Where its schema lives in the spec (a JSON pointer).
+    pub source: String,
+    /// What it is.
+    pub kind: TypeKind,
+}
+
+/// The shape of a named type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeKind {
+    /// An object with known properties.
+    Struct(Vec<Field>),
+    /// A string enumeration.
+    Enum(Vec<Variant>),
+    /// Another name for a type, e.g. a map or list schema under `components`.
+    Alias(TypeRef),
+}
+
+/// One property of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The JSON property name.
+    pub name: String,
+    /// The Rust field name (snake_case, unique in the struct).
+    pub rust_name: String,
+    /// Its type, without the `Option` that optional or nullable fields get.
+    pub ty: TypeRef,
+    /// Listed in `required`.
+    pub required: bool,
+    /// `nullable: true`.
+    pub nullable: bool,
+    /// Held in a `Box` because the type contains itself.
+    pub boxed: bool,
+    /// `description`, if any.
+    pub description: Option<String>,
+    /// A note for the reader when the schema could not be expressed exactly.
+    pub note: Option<String>,
+}
+
+/// One value of a string enumeration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// The value on the wire.
+    pub value: String,
+    /// The Rust variant name.
+    pub rust_name: String,
+}

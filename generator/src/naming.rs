@@ -1,0 +1,142 @@
+//! Every Rust name the generator writes is decided here: case conversion (heck), keywords,
+//! invalid identifiers, collisions, and operation names synthesized where `operationId` is
+//! missing.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use std::collections::HashSet;
+
+/// Words that cannot be plain identifiers (strict and reserved keywords of every edition).
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
+    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
+    "true", "try", "type", "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Type names the generated modules already use; a schema with one of these names is renamed so
+/// that generated code keeps meaning what it says.
+const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "Vec",
+    "String",
+    "Box",
+    "BTreeMap",
+    "Serialize",
+    "Deserialize",
+    "Self",
+];
+
+/// Methods the generated `Client` defines besides the operations; operations are named around them.
+pub const CLIENT_METHODS: &[&str] = &["new", "builder", "base_url", "clone", "fmt"];
+
+/// A snake_case identifier for `raw` (a field, argument or method name).
+pub fn snake_ident(raw: &str) -> String {
+    let snake = sanitize(&raw.to_snake_case());
+    let snake = if snake.is_empty() { "value".to_owned() } else { snake };
+    let snake = if snake.starts_with(|c: char| c.is_ascii_digit()) { format!("n{snake}") } else { snake };
+    if KEYWORDS.contains(&snake.as_str()) {
+        format!("{snake}_")
+    } else {
+        snake
+    }
+}
+
+/// An UpperCamelCase identifier for `raw` (a type or variant name).
+pub fn camel_ident(raw: &str) -> String {
+    let camel = sanitize(&raw.to_upper_camel_case());
+    let camel = if camel.is_empty() { "Value".to_owned() } else { camel };
+    let camel = if camel.starts_with(|c: char| c.is_ascii_digit()) { format!("V{camel}") } else { camel };
+    if KEYWORDS.contains(&camel.as_str()) || RESERVED_TYPE_NAMES.contains(&camel.as_str()) {
+        format!("{camel}Model")
+    } else {
+        camel
+    }
+}
+
+/// Keeps only characters that may continue an identifier.
+fn sanitize(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect()
+}
+
+/// The name openapi-generator gives an operation without `operationId`: the path's segments
+/// without braces, then the method, in snake_case (`GET /{realm}/users/{userId}/orgs` is
+/// `realm_users_user_id_orgs_get`), so users of the published clients find the same names.
+pub fn synthesized_operation_name(path: &str, method: &str) -> String {
+    let mut words: Vec<String> =
+        path.split('/').map(|segment| segment.replace(['{', '}'], "")).filter(|segment| !segment.is_empty()).collect();
+    if words.is_empty() {
+        words.push("root".to_owned());
+    }
+    words.push(method.to_ascii_lowercase());
+    snake_ident(&words.join("_"))
+}
+
+/// Names handed out in one scope; a repeated name gets the first free numeric suffix, so the
+/// outcome depends only on the order of requests.
+#[derive(Debug, Default)]
+pub struct Scope {
+    taken: HashSet<String>,
+}
+
+impl Scope {
+    /// A scope where `names` are already taken.
+    pub fn with_taken<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        Self { taken: names.into_iter().map(str::to_owned).collect() }
+    }
+
+    /// Claims `base`, or `base` with a suffix (`_2` after snake_case names, `2` after others).
+    pub fn claim(&mut self, base: &str) -> String {
+        if self.taken.insert(base.to_owned()) {
+            return base.to_owned();
+        }
+        let separator = if base.chars().next().is_some_and(char::is_uppercase) { "" } else { "_" };
+        (2..)
+            .map(|n| format!("{base}{separator}{n}"))
+            .find(|candidate| self.taken.insert(candidate.clone()))
+            .expect("an unbounded range always yields a free name")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_published_python_client() {
+        assert_eq!(synthesized_operation_name("/{realm}/users/{userId}/orgs", "GET"), "realm_users_user_id_orgs_get");
+        assert_eq!(
+            synthesized_operation_name("/{realm}/users/{userId}/orgs/{orgId}/roles", "get"),
+            "realm_users_user_id_orgs_org_id_roles_get"
+        );
+        assert_eq!(synthesized_operation_name("/{realm}/magic-link", "post"), "realm_magic_link_post");
+        assert_eq!(synthesized_operation_name("/", "get"), "root_get");
+        assert_eq!(snake_ident("createMagicLink"), "create_magic_link");
+    }
+
+    #[test]
+    fn keywords_and_bad_starts_become_valid_identifiers() {
+        assert_eq!(snake_ident("type"), "type_");
+        assert_eq!(snake_ident("self"), "self_");
+        assert_eq!(snake_ident("2fa"), "n2fa");
+        assert_eq!(snake_ident("%%"), "value");
+        assert_eq!(snake_ident("displayName"), "display_name");
+        assert_eq!(camel_ident("option"), "OptionModel");
+        assert_eq!(camel_ident("3d-model"), "V3dModel");
+        assert_eq!(camel_ident("magic_link"), "MagicLink");
+    }
+
+    #[test]
+    fn collisions_get_deterministic_suffixes() {
+        let mut scope = Scope::with_taken(["body"]);
+        assert_eq!(scope.claim("body"), "body_2");
+        assert_eq!(scope.claim("body"), "body_3");
+        let mut types = Scope::default();
+        assert_eq!(types.claim("Foo"), "Foo");
+        assert_eq!(types.claim("Foo"), "Foo2");
+    }
+}

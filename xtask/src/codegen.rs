@@ -1,0 +1,103 @@
+//! `cargo xtask codegen`: regenerates a client crate from a spec.
+
+use crate::files;
+use anyhow::{bail, Context, Result};
+use openapi_codegen::{CrateOptions, Options};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The committed client: `spec/phasetwo.yaml`, Users tag, into `generated-client/`.
+pub const DEFAULT_SPEC: &str = "spec/phasetwo.yaml";
+/// Where the committed client lives.
+pub const DEFAULT_OUT: &str = "generated-client";
+/// The tag the committed client covers.
+pub const DEFAULT_TAG: &str = "users";
+/// The committed client's package name.
+pub const DEFAULT_CRATE_NAME: &str = "phasetwo-client";
+
+/// Regenerate a client crate from an OpenAPI document.
+///
+/// With no options, rewrites the committed Phase Two client: `spec/phasetwo.yaml`, tag
+/// `users`, into `generated-client/` as the crate `phasetwo-client`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CodegenArgs {
+    /// The OpenAPI 3.0 document to read (YAML or JSON). [default: spec/phasetwo.yaml]
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// The crate folder to write (its Cargo.toml and src/). [default: generated-client]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Generate only operations with this tag (case-insensitive); repeat for several. Without
+    /// any: the `users` tag for the committed client, all tags when --spec or --out is given.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// The generated package's name. [default: phasetwo-client, or the --out folder's name]
+    #[arg(long)]
+    pub crate_name: Option<String>,
+    /// Change nothing; exit non-zero with a summary of differences when the files on disk are
+    /// not what the generator makes now.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// What a codegen run would write.
+pub struct Plan {
+    /// The crate folder.
+    pub out: PathBuf,
+    /// Files, relative to `out`, with their contents.
+    pub files: Vec<(String, String)>,
+}
+
+/// Runs the generator for `args` without touching the disk.
+pub fn plan(args: &CodegenArgs) -> Result<Plan> {
+    let root = crate::workspace_root();
+    let preset = args.spec.is_none() && args.out.is_none();
+    let spec = args.spec.clone().unwrap_or_else(|| root.join(DEFAULT_SPEC));
+    let out = args.out.clone().unwrap_or_else(|| root.join(DEFAULT_OUT));
+    let tags = if args.tags.is_empty() && preset { vec![DEFAULT_TAG.to_owned()] } else { args.tags.clone() };
+    let crate_name = match &args.crate_name {
+        Some(name) => name.clone(),
+        None if preset => DEFAULT_CRATE_NAME.to_owned(),
+        None => out.file_name().map(|n| n.to_string_lossy().into_owned()).context("--out needs a folder name")?,
+    };
+    let text = std::fs::read_to_string(&spec).with_context(|| format!("{}: cannot read the spec", spec.display()))?;
+    let options = Options { tags, crate_options: CrateOptions { crate_name, spec_label: spec_label(&spec, &root) } };
+    let generated = openapi_codegen::generate(&text, &options.crate_options.spec_label, &options)?;
+    Ok(Plan { out, files: generated.into_iter().map(|f| (f.path, f.contents)).collect() })
+}
+
+/// The spec's path as headers show it: relative to the workspace when inside it, so output
+/// is the same on every machine.
+fn spec_label(spec: &Path, root: &Path) -> String {
+    let absolute = std::fs::canonicalize(spec).unwrap_or_else(|_| spec.to_path_buf());
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let shown = absolute.strip_prefix(&root).map(Path::to_path_buf).unwrap_or_else(|_| spec.to_path_buf());
+    shown.to_string_lossy().replace('\\', "/")
+}
+
+/// `cargo xtask codegen [--check]`.
+pub fn run(args: &CodegenArgs) -> Result<()> {
+    let started = Instant::now();
+    let plan = plan(args)?;
+    let drift = files::drift(&plan.out, &plan.files)?;
+    if args.check {
+        if drift.is_empty() {
+            println!("codegen --check: {} is up to date ({} files)", plan.out.display(), plan.files.len());
+            return Ok(());
+        }
+        eprint!("{}", drift.summary());
+        bail!(
+            "{} differs from what the generator makes now; run `cargo xtask codegen` and commit the result",
+            plan.out.display()
+        );
+    }
+    let changed = drift.added.len() + drift.changed.len() + drift.stale.len();
+    files::apply(&plan.out, &plan.files, &drift)?;
+    println!(
+        "codegen: {} files in {}, {changed} changed, in {:.0?}",
+        plan.files.len(),
+        plan.out.display(),
+        started.elapsed()
+    );
+    Ok(())
+}
