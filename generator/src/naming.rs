@@ -94,7 +94,8 @@ impl Scope {
         if self.taken.insert(base.to_owned()) {
             return base.to_owned();
         }
-        let separator = if base.chars().next().is_some_and(char::is_uppercase) { "" } else { "_" };
+        let camel = base.chars().next().is_some_and(char::is_uppercase);
+        let separator = if camel || base.ends_with('_') { "" } else { "_" };
         (2..)
             .map(|n| format!("{base}{separator}{n}"))
             .find(|candidate| self.taken.insert(candidate.clone()))
@@ -135,6 +136,8 @@ mod tests {
         let mut scope = Scope::with_taken(["body"]);
         assert_eq!(scope.claim("body"), "body_2");
         assert_eq!(scope.claim("body"), "body_3");
+        assert_eq!(scope.claim("type_"), "type_");
+        assert_eq!(scope.claim("type_"), "type_2");
         let mut types = Scope::default();
         assert_eq!(types.claim("Foo"), "Foo");
         assert_eq!(types.claim("Foo"), "Foo2");

@@ -178,7 +178,8 @@ impl<'a> TypeLowerer<'a> {
                 required: required.contains(name),
                 nullable: resolved.item.schema_data.nullable,
                 boxed: false,
-                description: resolved.item.schema_data.description.clone(),
+                // A `$ref` property has no words of its own; the target's describe the type.
+                description: property.as_item().and_then(|p| p.schema_data.description.clone()),
             });
         }
         Ok(fields)
