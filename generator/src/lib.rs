@@ -1,9 +1,9 @@
 //! Turns an OpenAPI 3.0 document into the source of an async Rust client crate.
 //!
 //! The pipeline runs in stages, each in its own module, data flowing one way:
-//! [`load`] (text to document) -> [`resolve`] (`$ref`s, with JSON pointers) -> [`lower`]
-//! (document to the plain-data [`model`], every name decided) -> [`emit`] (model to tokens)
-//! -> [`print`] (tokens to text).
+//! [`load`](mod@load) (text to document) -> [`resolve`](mod@resolve) (`$ref`s, with JSON pointers) -> [`lower`](mod@lower)
+//! (document to the plain-data [`model`](mod@model), every name decided) -> [`emit`](mod@emit) (model to tokens)
+//! -> [`print`](mod@print) (tokens to text).
 
 pub mod emit;
 pub mod error;

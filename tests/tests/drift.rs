@@ -17,7 +17,8 @@ fn a_new_field_in_the_spec_is_reported_as_drift() {
     let spec = std::fs::read_to_string(root.join("spec/phasetwo.yaml")).expect("spec");
     let schema = spec.find("    MagicLinkRepresentation:\n").expect("the spec defines MagicLinkRepresentation");
     let properties = "      properties:\n";
-    let at = schema + spec[schema..].find(properties).expect("MagicLinkRepresentation has properties") + properties.len();
+    let at =
+        schema + spec[schema..].find(properties).expect("MagicLinkRepresentation has properties") + properties.len();
     let edited = format!("{}        locale:\n          type: string\n{}", &spec[..at], &spec[at..]);
     let dir = std::env::temp_dir().join(format!("drift-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
