@@ -233,22 +233,27 @@ impl Request<'_> {
         }
         let operation = self.operation;
         let url = format!("{}{}", self.client.base_url(), self.path);
-        let mut request = self
-            .client
-            .http()
-            .request(operation.method.clone(), url)
-            .headers(self.client.default_headers().clone())
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .headers(self.headers);
+        // One map, each name set once: client-wide headers, then what the call itself needs,
+        // then per-call headers, which win. (Adding them one by one would send duplicates.)
+        let mut headers = self.client.default_headers().clone();
+        headers.entry(ACCEPT).or_insert_with(|| HeaderValue::from_static("application/json"));
+        if !self.cookies.is_empty() {
+            let (name, value) = header(COOKIE.as_str(), &self.cookies.join("; "))?;
+            headers.insert(name, value);
+        }
+        let body = self.body.map(|(content_type, bytes)| {
+            headers.insert(CONTENT_TYPE, content_type);
+            bytes
+        });
+        for (name, value) in &self.headers {
+            headers.insert(name, value.clone());
+        }
+        let mut request = self.client.http().request(operation.method.clone(), url).headers(headers);
         if !self.query.is_empty() {
             request = request.query(&self.query);
         }
-        if !self.cookies.is_empty() {
-            let (name, value) = header(COOKIE.as_str(), &self.cookies.join("; "))?;
-            request = request.header(name, value);
-        }
-        if let Some((content_type, bytes)) = self.body {
-            request = request.header(CONTENT_TYPE, content_type).body(bytes);
+        if let Some(bytes) = body {
+            request = request.body(bytes);
         }
         if let Some(timeout) = self.timeout.or(self.client.timeout()) {
             request = request.timeout(timeout);

@@ -181,8 +181,11 @@ impl fmt::Debug for ClientBuilder {
 const DEFAULT_USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
 fn checked_base_url(url: &str) -> Result<String, Error> {
-    let invalid = |reason: &str| Error::InvalidBaseUrl { url: url.to_owned(), reason: reason.to_owned() };
+    let invalid = |reason: &str| Error::InvalidBaseUrl { url: without_credentials(url), reason: reason.to_owned() };
     let parsed = reqwest::Url::parse(url).map_err(|err| invalid(&err.to_string()))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid("credentials in the URL are not supported; use `bearer_token` or `header`"));
+    }
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https"));
     }
@@ -193,6 +196,14 @@ fn checked_base_url(url: &str) -> Result<String, Error> {
         return Err(invalid("it must not have a query or a fragment"));
     }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// The URL with anything between `://` and `@` masked, so errors never repeat a password.
+fn without_credentials(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}://***{}", &url[..scheme_end], &url[at..]),
+        _ => url.to_owned(),
+    }
 }
 
 /// A header for a request; the value is never echoed in the error.
