@@ -18,10 +18,14 @@ enum Command {
     /// Run every check: formatting, generated-code drift, clippy, tests, doctests, docs, and the
     /// generator over ../shared/specs when present.
     Test,
-    /// Run the generator over every spec in the given folders (default: spec/ and ../shared/specs/).
+    /// Generate a crate (all tags) for every spec in the given folders and `cargo check` each with
+    /// warnings denied (default folders: spec/ and ../shared/specs/ when present).
     Corpus {
-        /// Folders or files to read.
+        /// Folders or spec files to read.
         paths: Vec<std::path::PathBuf>,
+        /// Only generate; do not compile.
+        #[arg(long)]
+        no_compile: bool,
     },
 }
 
@@ -30,7 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen(args) => xtask::codegen::run(&args),
         Command::Test => xtask::test::run(),
-        Command::Corpus { paths } => xtask::corpus::run(&paths).map(drop),
+        Command::Corpus { paths, no_compile } => xtask::corpus::run(&paths, !no_compile).map(drop),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

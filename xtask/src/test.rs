@@ -42,7 +42,7 @@ pub fn run() -> Result<()> {
             } else {
                 println!("corpus: running the generator over spec/ and ../shared/specs");
             }
-            crate::corpus::run(&folders).map(drop)
+            crate::corpus::run(&folders, true).map(drop)
         }),
     ));
 
