@@ -39,7 +39,7 @@ pub mod models;
 
 mod operations;
 
-pub use call::{Call, RawResponse};
+pub use call::{Call, RawResponse, Response};
 
 pub use client::{Client, ClientBuilder};
 

@@ -97,6 +97,6 @@ impl Client {
             ],
         };
         Call::new(self, &OPERATION, &[("realm", realm)], nothing)
-            .json("application/json", body)
+            .json("application/json", Some(body))
     }
 }

@@ -12,6 +12,7 @@ mod locate;
 pub mod lower;
 pub mod model;
 pub mod naming;
+mod normalize;
 pub mod print;
 pub mod resolve;
 

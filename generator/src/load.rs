@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 
 /// Parses a spec's text. `file` names the spec in errors.
 pub fn load(text: &str, file: &str) -> Result<OpenAPI, Error> {
-    let value = parse_value(text, file)?;
+    let mut value = parse_value(text, file)?;
     check_version(&value).map_err(|d| d.in_file(file))?;
+    crate::normalize::openapi_31_to_30(&mut value);
     serde_path_to_error::deserialize::<_, OpenAPI>(&value).map_err(|err| {
         let mut at = String::new();
         for segment in err.path().iter() {
@@ -115,10 +116,10 @@ fn check_version(doc: &Value) -> Result<(), Diagnostic> {
         ));
     }
     match root.get("openapi").and_then(Value::as_str) {
-        Some(v) if v.starts_with("3.0") => Ok(()),
+        Some(v) if v.starts_with("3.0") || v.starts_with("3.1") => Ok(()),
         Some(v) => Err(Diagnostic::new(
             "/openapi",
-            format!("OpenAPI {v} is not supported yet; this generator reads OpenAPI 3.0.x documents"),
+            format!("OpenAPI {v} is not supported; this generator reads OpenAPI 3.0.x and 3.1.x documents"),
         )),
         None => Err(Diagnostic::new("", "missing the `openapi` version field: is this an OpenAPI document?")),
     }

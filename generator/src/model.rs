@@ -98,18 +98,64 @@ pub struct Body {
 pub enum BodyKind {
     /// Serialized as JSON from a value of this type.
     Json(TypeRef),
+    /// Sent as `application/x-www-form-urlencoded` from a value of this type.
+    Form(TypeRef),
+    /// Text the caller provides.
+    Text,
     /// Bytes the caller provides as they are.
     Raw,
+    /// A `multipart/*` body the caller encodes, with its own `Content-Type` (boundary included).
+    Multipart,
 }
 
 /// The successful outcome of an operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Success {
-    /// Documented 2xx statuses (a range like `2XX` is written as 200..=299 by the runtime).
+    /// Documented 2xx statuses, ascending (`2XX` is listed as 200).
     pub statuses: Vec<u16>,
-    /// The decoded JSON body, or `None` when the success carries no body the client reads.
-    pub ty: Option<TypeRef>,
-    /// The description of the status that gives `ty` (or of the first success).
+    /// What a successful call returns.
+    pub body: SuccessBody,
+    /// The description of the status that gives the body (or of the first success).
+    pub description: Option<String>,
+    /// Response headers the successes document.
+    pub headers: Vec<ResponseHeader>,
+}
+
+/// What a successful call returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SuccessBody {
+    /// Nothing: no success documents a body.
+    Empty,
+    /// Every success with a body has this type, and every success has a body.
+    Json(TypeRef),
+    /// Some successes have a body of this type, the statuses listed; the others have none.
+    Optional(TypeRef, Vec<u16>),
+    /// Successes differ: an enum in `models` (a [`TypeKind::Outcomes`]) with one variant each.
+    Outcomes {
+        /// The enum's name.
+        name: String,
+        /// Its variants (the same as in its definition).
+        outcomes: Vec<Outcome>,
+    },
+}
+
+impl SuccessBody {
+    /// The Rust type the call returns, when it is not `()`.
+    pub fn type_ref(&self) -> Option<TypeRef> {
+        match self {
+            Self::Empty => None,
+            Self::Json(ty) | Self::Optional(ty, _) => Some(ty.clone()),
+            Self::Outcomes { name, .. } => Some(TypeRef::Named(name.clone())),
+        }
+    }
+}
+
+/// A documented response header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseHeader {
+    /// The header's name.
+    pub name: String,
+    /// Its `description`, if any.
     pub description: Option<String>,
 }
 
@@ -195,8 +241,22 @@ pub struct TypeDef {
 pub enum TypeKind {
     /// An object with known properties.
     Struct(Vec<Field>),
-    /// A string enumeration.
-    Enum(Vec<Variant>),
+    /// A string enumeration; values the spec does not list are kept in the variant `fallback`.
+    Enum {
+        /// The listed values.
+        variants: Vec<Variant>,
+        /// The name of the variant holding any other value.
+        fallback: String,
+    },
+    /// One of several types (`oneOf`/`anyOf`).
+    Union {
+        /// The alternatives, in spec order (also the order they are tried in).
+        variants: Vec<UnionVariant>,
+        /// The property that names the alternative, when the spec gives a discriminator.
+        discriminator: Option<String>,
+    },
+    /// The different successful responses of one operation.
+    Outcomes(Vec<Outcome>),
     /// Another name for a type, e.g. a map or list schema under `components`.
     Alias(TypeRef),
 }
@@ -229,4 +289,30 @@ pub struct Variant {
     pub value: String,
     /// The Rust variant name.
     pub rust_name: String,
+}
+
+/// One alternative of a [`TypeKind::Union`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionVariant {
+    /// The Rust variant name.
+    pub rust_name: String,
+    /// Its type.
+    pub ty: TypeRef,
+    /// The discriminator value that selects it.
+    pub tag: Option<String>,
+    /// Held in a `Box` because the type contains the union.
+    pub boxed: bool,
+}
+
+/// One successful response of an operation with several.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The status (`2XX` is 200).
+    pub status: u16,
+    /// The Rust variant name.
+    pub rust_name: String,
+    /// The body's type, if it has one.
+    pub ty: Option<TypeRef>,
+    /// The response's `description`.
+    pub description: String,
 }

@@ -61,6 +61,27 @@ fn responses_fixture() {
 }
 
 #[test]
+fn composition_fixture() {
+    insta::assert_snapshot!(spec_dependent_code(&read("tests/fixtures/composition.yaml"), &[]));
+}
+
+#[test]
+fn openapi31_fixture() {
+    insta::assert_snapshot!(spec_dependent_code(&read("tests/fixtures/openapi31.yaml"), &[]));
+}
+
+#[test]
+fn openapi31_without_paths_gives_a_models_only_crate() {
+    let api = openapi_codegen::model(&read("tests/fixtures/openapi31-no-paths.yaml"), "f.yaml", &[]).expect("lowers");
+    assert!(api.operations.is_empty());
+}
+
+#[test]
+fn bodies_fixture() {
+    insta::assert_snapshot!(spec_dependent_code(&read("tests/fixtures/bodies.yaml"), &[]));
+}
+
+#[test]
 fn tag_selection_keeps_names_and_reaches_only_needed_models() {
     let text = read("tests/fixtures/naming.yaml");
     let all = openapi_codegen::model(&text, "naming.yaml", &[]).expect("lowers");

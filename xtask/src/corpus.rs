@@ -41,10 +41,11 @@ impl Outcome {
     }
 }
 
-/// The default folders: `spec/`, and `../shared/specs/` when it exists.
+/// The default folders: `spec/`, the generator's fixture specs (one per feature), and
+/// `../shared/specs/` when it exists.
 pub fn default_folders() -> Vec<PathBuf> {
     let root = crate::workspace_root();
-    let mut folders = vec![root.join("spec")];
+    let mut folders = vec![root.join("spec"), root.join("generator/tests/fixtures")];
     let shared = root.join("../shared/specs");
     if shared.is_dir() {
         folders.push(shared);

@@ -2,8 +2,8 @@
 
 use super::docs::{doc_attrs, paragraphs};
 use super::{ident, type_tokens};
-use crate::model::{Field, TypeDef, TypeKind, TypeRef, Variant};
-use proc_macro2::TokenStream;
+use crate::model::{Field, Outcome, TypeDef, TypeKind, TypeRef, UnionVariant, Variant};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 /// The whole `models.rs`.
@@ -11,10 +11,14 @@ pub fn models_file(types: &[TypeDef]) -> TokenStream {
     let uses_map = types.iter().any(|def| match &def.kind {
         TypeKind::Struct(fields) => fields.iter().any(|f| contains_map(&f.ty)),
         TypeKind::Alias(ty) => contains_map(ty),
-        TypeKind::Enum(_) => false,
+        TypeKind::Union { variants, .. } => variants.iter().any(|v| contains_map(&v.ty)),
+        TypeKind::Outcomes(outcomes) => outcomes.iter().any(|o| o.ty.as_ref().is_some_and(contains_map)),
+        TypeKind::Enum { .. } => false,
     });
-    let uses_serde = types.iter().any(|def| !matches!(def.kind, TypeKind::Alias(_)));
-    let uses_fmt = types.iter().any(|def| matches!(def.kind, TypeKind::Enum(_)));
+    let uses_serde = types
+        .iter()
+        .any(|def| matches!(def.kind, TypeKind::Struct(_) | TypeKind::Enum { .. } | TypeKind::Union { .. }));
+    let uses_fmt = types.iter().any(|def| matches!(def.kind, TypeKind::Enum { .. }));
     let serde_import = uses_serde.then(|| quote! { use serde::{Deserialize, Serialize}; });
     let map_import = uses_map.then(|| quote! { use std::collections::BTreeMap; });
     let fmt_import = uses_fmt.then(|| quote! { use std::fmt; });
@@ -37,15 +41,18 @@ fn contains_map(ty: &TypeRef) -> bool {
 }
 
 fn type_def(def: &TypeDef) -> TokenStream {
-    let fallback = format!(
-        "The `{}` schema.",
-        def.source.rsplit('/').next().unwrap_or(&def.name).replace("~1", "/").replace("~0", "~")
-    );
+    let fallback = match def.source.strip_prefix("/components/schemas/") {
+        Some(component) => format!("The `{}` schema.", component.replace("~1", "/").replace("~0", "~")),
+        None if def.source.is_empty() => format!("The `{}` type.", def.name),
+        None => format!("The schema at `#{}`.", def.source),
+    };
     let docs = doc_attrs(def.description.as_deref().unwrap_or(&fallback));
     let name = format_ident!("{}", def.name);
     match &def.kind {
         TypeKind::Struct(fields) => struct_def(&name, &docs, fields),
-        TypeKind::Enum(variants) => enum_def(&name, &docs, variants),
+        TypeKind::Enum { variants, fallback } => enum_def(&name, &docs, variants, fallback),
+        TypeKind::Union { variants, discriminator } => union_def(&name, &docs, variants, discriminator.as_deref()),
+        TypeKind::Outcomes(outcomes) => outcomes_def(&name, &docs, outcomes),
         TypeKind::Alias(ty) => {
             let ty = type_tokens(ty);
             quote! { #docs pub type #name = #ty; }
@@ -72,7 +79,7 @@ fn is_optional(field: &Field) -> bool {
     !field.required || field.nullable
 }
 
-fn struct_def(name: &proc_macro2::Ident, docs: &TokenStream, fields: &[Field]) -> TokenStream {
+fn struct_def(name: &Ident, docs: &TokenStream, fields: &[Field]) -> TokenStream {
     let all_optional = fields.iter().all(is_optional);
     let default_derive = all_optional.then(|| quote! { Default, });
     let field_items = fields.iter().map(|field| {
@@ -170,40 +177,157 @@ fn setter(field: &Field) -> TokenStream {
     }
 }
 
-fn enum_def(name: &proc_macro2::Ident, docs: &TokenStream, variants: &[Variant]) -> TokenStream {
+/// A string enum; any value the spec does not list is kept in the fallback variant, so a
+/// server that adds a value does not break clients.
+fn enum_def(name: &Ident, docs: &TokenStream, variants: &[Variant], fallback: &str) -> TokenStream {
+    let fallback = format_ident!("{}", fallback);
     let items = variants.iter().map(|variant| {
         let rust_name = format_ident!("{}", variant.rust_name);
-        let value = &variant.value;
-        let doc = format!(" `{}`", value.replace('`', "'"));
+        let doc = format!(" `{}`", variant.value.replace('`', "'"));
         quote! {
             #[doc = #doc]
-            #[serde(rename = #value)]
             #rust_name,
         }
     });
-    let arms = variants.iter().map(|variant| {
+    let to_str = variants.iter().map(|variant| {
         let rust_name = format_ident!("{}", variant.rust_name);
         let value = &variant.value;
         quote! { Self::#rust_name => #value, }
     });
+    let from_str = variants.iter().map(|variant| {
+        let rust_name = format_ident!("{}", variant.rust_name);
+        let value = &variant.value;
+        quote! { #value => Self::#rust_name, }
+    });
     quote! {
         #docs
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(from = "String", into = "String")]
         pub enum #name {
             #(#items)*
+            /// A value the spec does not list.
+            #fallback(String),
         }
+
         impl #name {
             /// The value as written on the wire.
-            pub fn as_str(&self) -> &'static str {
+            pub fn as_str(&self) -> &str {
                 match self {
-                    #(#arms)*
+                    #(#to_str)*
+                    Self::#fallback(value) => value,
                 }
             }
         }
+
+        impl From<String> for #name {
+            fn from(value: String) -> Self {
+                match value.as_str() {
+                    #(#from_str)*
+                    _ => Self::#fallback(value),
+                }
+            }
+        }
+
+        impl From<#name> for String {
+            fn from(value: #name) -> Self {
+                match value {
+                    #name::#fallback(value) => value,
+                    known => known.as_str().to_owned(),
+                }
+            }
+        }
+
         impl fmt::Display for #name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
             }
+        }
+    }
+}
+
+/// `oneOf`/`anyOf`. Without a discriminator, alternatives are tried in spec order; with one,
+/// its property picks the alternative, which then reads the whole object (tag included).
+fn union_def(name: &Ident, docs: &TokenStream, variants: &[UnionVariant], discriminator: Option<&str>) -> TokenStream {
+    let items = variants.iter().map(|variant| {
+        let rust_name = format_ident!("{}", variant.rust_name);
+        let ty = type_tokens(&variant.ty);
+        let ty = if variant.boxed {
+            quote! { Box<#ty> }
+        } else {
+            ty
+        };
+        let doc = match &variant.tag {
+            Some(tag) => format!(" The alternative whose `{}` is `{tag}`.", discriminator.unwrap_or("tag")),
+            None => format!(" The `{}` alternative.", variant.rust_name),
+        };
+        quote! {
+            #[doc = #doc]
+            #rust_name(#ty),
+        }
+    });
+    let Some(property) = discriminator else {
+        return quote! {
+            #docs
+            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+            #[serde(untagged)]
+            pub enum #name {
+                #(#items)*
+            }
+        };
+    };
+    let tags: Vec<&str> = variants.iter().filter_map(|v| v.tag.as_deref()).collect();
+    let arms = variants.iter().map(|variant| {
+        let rust_name = format_ident!("{}", variant.rust_name);
+        let tag = variant.tag.as_deref().unwrap_or_default();
+        let wrap = if variant.boxed {
+            quote! { |v| Self::#rust_name(Box::new(v)) }
+        } else {
+            quote! { Self::#rust_name }
+        };
+        quote! { Some(#tag) => serde_json::from_value(value).map(#wrap), }
+    });
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        pub enum #name {
+            #(#items)*
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = serde_json::Value::deserialize(deserializer)?;
+                let tag = value.get(#property).and_then(serde_json::Value::as_str).map(str::to_owned);
+                let result = match tag.as_deref() {
+                    #(#arms)*
+                    Some(other) => return Err(serde::de::Error::unknown_variant(other, &[#(#tags),*])),
+                    None => return Err(serde::de::Error::missing_field(#property)),
+                };
+                result.map_err(serde::de::Error::custom)
+            }
+        }
+    }
+}
+
+/// The successes of one operation with different bodies: chosen by status, not by content.
+fn outcomes_def(name: &Ident, docs: &TokenStream, outcomes: &[Outcome]) -> TokenStream {
+    let items = outcomes.iter().map(|outcome| {
+        let rust_name = format_ident!("{}", outcome.rust_name);
+        let doc = format!(" `{}`: {}", outcome.status, outcome.description.trim().replace('\n', " "));
+        let docs = doc_attrs(&doc);
+        match &outcome.ty {
+            Some(ty) => {
+                let ty = type_tokens(ty);
+                quote! { #docs #rust_name(#ty), }
+            }
+            None => quote! { #docs #rust_name, },
+        }
+    });
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name {
+            #(#items)*
         }
     }
 }

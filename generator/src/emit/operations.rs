@@ -2,19 +2,25 @@
 
 use super::docs::{doc_attrs, paragraphs};
 use super::{ident, type_tokens};
-use crate::model::{BodyKind, Operation, Parameter, ParameterLocation, StatusMatch, TypeRef};
+use crate::model::{BodyKind, Operation, Parameter, ParameterLocation, StatusMatch, SuccessBody, TypeRef};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::BTreeSet;
 
 /// The whole `operations.rs`.
 pub fn operations_file(operations: &[Operation]) -> TokenStream {
+    if operations.is_empty() {
+        return quote! {
+            //! The spec describes no operations: this crate offers its models and the client alone.
+        };
+    }
     let mut model_names = BTreeSet::new();
     for op in operations {
-        let types = op.parameters.iter().map(|p| &p.ty).chain(op.success.ty.iter());
+        let success = op.success.body.type_ref();
+        let types = op.parameters.iter().map(|p| &p.ty).chain(success.iter());
         let body = op.body.iter().filter_map(|b| match &b.kind {
-            BodyKind::Json(ty) => Some(ty),
-            BodyKind::Raw => None,
+            BodyKind::Json(ty) | BodyKind::Form(ty) => Some(ty),
+            BodyKind::Text | BodyKind::Raw | BodyKind::Multipart => None,
         });
         for ty in types.chain(body) {
             collect_named(ty, &mut model_names);
@@ -25,17 +31,26 @@ pub fn operations_file(operations: &[Operation]) -> TokenStream {
         quote! { use crate::models::{#(#names),*}; }
     });
     let uses_map = operations.iter().any(|op| {
-        op.success.ty.as_ref().is_some_and(contains_map)
-            || op.body.as_ref().is_some_and(|b| matches!(&b.kind, BodyKind::Json(ty) if contains_map(ty)))
+        op.success.body.type_ref().as_ref().is_some_and(contains_map)
+            || op
+                .body
+                .as_ref()
+                .is_some_and(|b| matches!(&b.kind, BodyKind::Json(ty) | BodyKind::Form(ty) if contains_map(ty)))
     });
     let map_import = uses_map.then(|| quote! { use std::collections::BTreeMap; });
-    let uses_nothing = operations.iter().any(|op| op.success.ty.is_none());
-    let uses_json = operations.iter().any(|op| op.success.ty.is_some());
+    let uses_nothing = operations.iter().any(|op| matches!(op.success.body, SuccessBody::Empty));
+    let uses_json = operations.iter().any(|op| !matches!(op.success.body, SuccessBody::Empty));
+    let uses_undocumented = operations.iter().any(|op| matches!(op.success.body, SuccessBody::Outcomes { .. }));
     let uses_documented = operations.iter().any(|op| !op.errors.is_empty());
-    let decoders = [(uses_json, "json"), (uses_nothing, "nothing"), (uses_documented, "Documented")]
-        .into_iter()
-        .filter(|(used, _)| *used)
-        .map(|(_, name)| format_ident!("{}", name));
+    let decoders = [
+        (uses_json, "json"),
+        (uses_nothing, "nothing"),
+        (uses_undocumented, "undocumented_success"),
+        (uses_documented, "Documented"),
+    ]
+    .into_iter()
+    .filter(|(used, _)| *used)
+    .map(|(_, name)| format_ident!("{}", name));
     let methods = operations.iter().map(method);
     quote! {
         //! One method per operation of the API.
@@ -80,26 +95,30 @@ fn method(op: &Operation) -> TokenStream {
     let mut arguments: Vec<TokenStream> = op.parameters.iter().map(argument).collect();
     if let Some(body) = &op.body {
         let rust_name = ident(&body.rust_name);
-        let ty = match (&body.kind, body.required) {
-            (BodyKind::Json(ty), true) => borrowed(ty),
-            (BodyKind::Json(ty), false) => {
-                let ty = borrowed(ty);
-                quote! { Option<#ty> }
-            }
-            (BodyKind::Raw, true) => quote! { impl Into<Vec<u8>> },
-            (BodyKind::Raw, false) => quote! { Option<Vec<u8>> },
+        let ty = match &body.kind {
+            BodyKind::Json(ty) | BodyKind::Form(ty) => borrowed(ty),
+            BodyKind::Text => quote! { &str },
+            BodyKind::Raw | BodyKind::Multipart => quote! { Vec<u8> },
         };
+        let ty = if body.required {
+            ty
+        } else {
+            quote! { Option<#ty> }
+        };
+        if matches!(body.kind, BodyKind::Multipart) {
+            arguments.push(quote! { content_type: &str });
+        }
         arguments.push(quote! { #rust_name: #ty });
     }
-    let output = match &op.success.ty {
-        Some(ty) => type_tokens(ty),
-        None => quote! { () },
+    let output = match &op.success.body {
+        SuccessBody::Empty => quote! { () },
+        SuccessBody::Optional(ty, _) => {
+            let ty = type_tokens(ty);
+            quote! { Option<#ty> }
+        }
+        other => type_tokens(&other.type_ref().unwrap_or(TypeRef::Json)),
     };
-    let decode = if op.success.ty.is_some() {
-        quote! { json }
-    } else {
-        quote! { nothing }
-    };
+    let decode = decoder(&op.success.body);
     let statics = operation_static(op);
     let path_values = op.parameters.iter().filter(|p| p.location == ParameterLocation::Path).map(|p| {
         let wire = &p.name;
@@ -110,11 +129,17 @@ fn method(op: &Operation) -> TokenStream {
     let body_call = op.body.as_ref().map(|body| {
         let rust_name = ident(&body.rust_name);
         let media = &body.media_type;
-        match (&body.kind, body.required) {
-            (BodyKind::Json(_), true) => quote! { .json(#media, #rust_name) },
-            (BodyKind::Json(_), false) => quote! { .json_opt(#media, #rust_name) },
-            (BodyKind::Raw, true) => quote! { .bytes(#media, Some(#rust_name.into())) },
-            (BodyKind::Raw, false) => quote! { .bytes(#media, #rust_name) },
+        let value = if body.required {
+            quote! { Some(#rust_name) }
+        } else {
+            quote! { #rust_name }
+        };
+        match &body.kind {
+            BodyKind::Json(_) => quote! { .json(#media, #value) },
+            BodyKind::Form(_) => quote! { .form(#media, #value) },
+            BodyKind::Text => quote! { .bytes(#media, #value.map(|text| text.as_bytes().to_vec())) },
+            BodyKind::Raw => quote! { .bytes(#media, #value) },
+            BodyKind::Multipart => quote! { .bytes_with_type(content_type, #value) },
         }
     });
     quote! {
@@ -126,6 +151,34 @@ fn method(op: &Operation) -> TokenStream {
             Call::new(self, &OPERATION, &[#(#path_values),*], #decode)
                 #(#extras)*
                 #body_call
+        }
+    }
+}
+
+/// The function that turns a success's status and body into the call's result.
+fn decoder(body: &SuccessBody) -> TokenStream {
+    match body {
+        SuccessBody::Empty => quote! { nothing },
+        SuccessBody::Json(_) => quote! { json },
+        SuccessBody::Optional(_, with_body) => quote! {
+            |status, body| if [#(#with_body),*].contains(&status) { json(status, body).map(Some) } else { Ok(None) }
+        },
+        SuccessBody::Outcomes { name, outcomes } => {
+            let name = ident(name);
+            let arms = outcomes.iter().map(|outcome| {
+                let status = Literal::u16_unsuffixed(outcome.status);
+                let variant = ident(&outcome.rust_name);
+                match outcome.ty {
+                    Some(_) => quote! { #status => json(status, body).map(#name::#variant), },
+                    None => quote! { #status => Ok(#name::#variant), },
+                }
+            });
+            quote! {
+                |status, body| match status {
+                    #(#arms)*
+                    _ => Err(undocumented_success(status)),
+                }
+            }
         }
     }
 }
@@ -157,6 +210,18 @@ fn method_docs(op: &Operation) -> String {
         .description
         .as_deref()
         .map(|d| format!("Success: {} ({}).", statuses.join(", "), d.trim().trim_end_matches('.')));
+    let headers: Vec<String> = op
+        .success
+        .headers
+        .iter()
+        .map(|h| match &h.description {
+            Some(description) => format!("- `{}`: {}", h.name, description.trim().replace('\n', " ")),
+            None => format!("- `{}`", h.name),
+        })
+        .collect();
+    let headers = (!headers.is_empty()).then(|| {
+        format!("Response headers, read with [`Call::send_full`](crate::Call::send_full):\n\n{}", headers.join("\n"))
+    });
     let errors: Vec<String> = op
         .errors
         .iter()
@@ -181,6 +246,7 @@ fn method_docs(op: &Operation) -> String {
         Some(&origin),
         arguments.as_deref(),
         returns.as_deref(),
+        headers.as_deref(),
         errors.as_deref(),
     ])
 }

@@ -4,8 +4,8 @@ mod types;
 
 use crate::error::{pointer, Diagnostic};
 use crate::model::{
-    Api, Body, BodyKind, ErrorResponse, Operation, Parameter, ParameterLocation, StatusMatch, Success, TypeKind,
-    TypeRef,
+    Api, Body, BodyKind, ErrorResponse, Operation, Outcome, Parameter, ParameterLocation, ResponseHeader, StatusMatch,
+    Success, SuccessBody, TypeKind, TypeRef,
 };
 use crate::naming::{camel_ident, snake_ident, synthesized_operation_name, Scope, CLIENT_METHODS};
 use crate::resolve::Resolver;
@@ -239,7 +239,7 @@ fn lower_parameter<'a>(
 fn simple_parameter_type(ty: TypeRef, types: &TypeLowerer<'_>) -> TypeRef {
     match ty {
         TypeRef::Named(name) => match types.definition(&name).map(|def| &def.kind) {
-            Some(TypeKind::Enum(_)) => TypeRef::Named(name),
+            Some(TypeKind::Enum { .. }) => TypeRef::Named(name),
             Some(TypeKind::Alias(inner)) => simple_parameter_type(inner.clone(), types),
             _ => TypeRef::Json,
         },
@@ -252,8 +252,13 @@ fn simple_parameter_type(ty: TypeRef, types: &TypeLowerer<'_>) -> TypeRef {
     }
 }
 
+/// The media type without parameters, lower-cased.
+fn essence(media_type: &str) -> String {
+    media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
 fn is_json(media_type: &str) -> bool {
-    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = essence(media_type);
     essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
 }
 
@@ -268,22 +273,34 @@ fn lower_body<'a>(
     let resolved = resolver.request_body(node, at)?;
     let body = resolved.item;
     let content_at = pointer(&resolved.pointer, "content");
-    // JSON is preferred when offered; otherwise the first media type, as the spec orders them.
-    let chosen = body.content.iter().find(|(media, _)| is_json(media)).or_else(|| body.content.first());
+    // JSON is preferred, then a form, then text, then the first media type the spec lists.
+    let rank = |media: &str| match essence(media).as_str() {
+        m if is_json(m) => 0,
+        "application/x-www-form-urlencoded" => 1,
+        m if m.starts_with("text/") => 2,
+        _ => 3,
+    };
+    let chosen = body.content.iter().enumerate().min_by_key(|(i, (media, _))| (rank(media), *i)).map(|(_, c)| c);
+    let schema_type =
+        |content: &'a openapiv3::MediaType, media: &str, types: &mut TypeLowerer<'a>| match &content.schema {
+            Some(schema) => {
+                types.type_of(schema, &pointer(&pointer(&content_at, media), "schema"), &format!("{type_prefix}Body"))
+            }
+            None => Ok(TypeRef::Json),
+        };
     let (media_type, kind) = match chosen {
-        Some((media, content)) if is_json(media) => {
-            let kind = match &content.schema {
-                Some(schema) => BodyKind::Json(types.type_of(
-                    schema,
-                    &pointer(&pointer(&content_at, media), "schema"),
-                    &format!("{type_prefix}Body"),
-                )?),
-                None => BodyKind::Json(TypeRef::Json),
+        Some((media, content)) => {
+            let kind = match rank(media) {
+                0 => BodyKind::Json(schema_type(content, media, types)?),
+                1 => BodyKind::Form(schema_type(content, media, types)?),
+                2 => BodyKind::Text,
+                _ if essence(media).starts_with("multipart/") => BodyKind::Multipart,
+                _ => BodyKind::Raw,
             };
-            let media = if media == "*/*" { "application/json" } else { media.as_str() };
+            let media =
+                if media == "*/*" && matches!(kind, BodyKind::Json(_)) { "application/json" } else { media.as_str() };
             (media.to_owned(), kind)
         }
-        Some((media, _)) => (media.clone(), BodyKind::Raw),
         None => ("application/octet-stream".to_owned(), BodyKind::Raw),
     };
     Ok(Body {
@@ -319,38 +336,102 @@ fn lower_responses<'a>(
         documented.push((StatusMatch::Default, node, pointer(&responses_at, "default")));
     }
 
-    let mut success = Success { statuses: Vec::new(), ty: None, description: None };
     let mut errors = Vec::new();
+    // (status, body type, description) of each success, and the headers they document.
+    let mut successes: Vec<(u16, Option<TypeRef>, String)> = Vec::new();
+    let mut headers: Vec<ResponseHeader> = Vec::new();
+    let success_count = documented
+        .iter()
+        .filter(|(status, _, _)| matches!(status, StatusMatch::Code(200..=299) | StatusMatch::Range(2)))
+        .count();
     for (status, node, at) in documented {
         let response = resolver.response(node, &at)?;
         let description = response.item.description.clone();
-        let success_code = match status {
-            StatusMatch::Code(code) if (200..300).contains(&code) => Some(code),
-            StatusMatch::Range(2) => Some(200),
-            _ => None,
+        let code = match status {
+            StatusMatch::Code(code) if (200..300).contains(&code) => code,
+            StatusMatch::Range(2) => 200,
+            _ => {
+                errors.push(ErrorResponse { status, description });
+                continue;
+            }
         };
-        let Some(code) = success_code else {
-            errors.push(ErrorResponse { status, description });
-            continue;
+        let json = response.item.content.iter().find(|(media, _)| is_json(media));
+        let ty = match json {
+            Some((media, content)) => Some(match &content.schema {
+                Some(schema) => {
+                    let schema_at = pointer(&pointer(&pointer(&response.pointer, "content"), media), "schema");
+                    // Several successes: each inline body is named after its status.
+                    let status_word = if success_count > 1 { outcome_name(code) } else { "" };
+                    types.type_of(schema, &schema_at, &format!("{type_prefix}{status_word}Response"))?
+                }
+                None => TypeRef::Json,
+            }),
+            None => None,
         };
-        success.statuses.push(code);
-        if success.ty.is_none() {
-            let json = response.item.content.iter().find(|(media, _)| is_json(media));
-            if let Some((media, content)) = json {
-                let schema_at = pointer(&pointer(&pointer(&response.pointer, "content"), media), "schema");
-                success.ty = Some(match &content.schema {
-                    Some(schema) => types.type_of(schema, &schema_at, &format!("{type_prefix}Response"))?,
-                    None => TypeRef::Json,
-                });
-                success.description = Some(description);
-            } else if success.description.is_none() {
-                success.description = Some(description);
+        for (name, header) in &response.item.headers {
+            if !headers.iter().any(|h| h.name.eq_ignore_ascii_case(name)) {
+                let description = header.as_item().and_then(|h| h.description.clone());
+                headers.push(ResponseHeader { name: name.clone(), description });
             }
         }
+        successes.push((code, ty, description));
     }
-    success.statuses.sort_unstable();
-    success.statuses.dedup();
+    successes.sort_by_key(|(code, _, _)| *code);
+    successes.dedup_by_key(|(code, _, _)| *code);
+    let success = success_of(successes, headers, type_prefix, types);
     Ok((success, errors))
+}
+
+/// One type when the successes agree; `Option` when some have no body; else an enum.
+fn success_of(
+    successes: Vec<(u16, Option<TypeRef>, String)>,
+    headers: Vec<ResponseHeader>,
+    type_prefix: &str,
+    types: &mut TypeLowerer<'_>,
+) -> Success {
+    let statuses: Vec<u16> = successes.iter().map(|(code, _, _)| *code).collect();
+    let mut distinct: Vec<&TypeRef> = successes.iter().filter_map(|(_, ty, _)| ty.as_ref()).collect();
+    distinct.dedup();
+    let with_body: Vec<u16> = successes.iter().filter(|(_, ty, _)| ty.is_some()).map(|(code, _, _)| *code).collect();
+    let first_with_body = successes.iter().find(|(_, ty, _)| ty.is_some()).or(successes.first());
+    let description = first_with_body.map(|(_, _, description)| description.clone());
+    let body = match distinct.as_slice() {
+        [] => SuccessBody::Empty,
+        [only] if with_body.len() == successes.len() => SuccessBody::Json((*only).clone()),
+        [only] => SuccessBody::Optional((*only).clone(), with_body),
+        _ => {
+            let mut scope = Scope::default();
+            let outcomes: Vec<Outcome> = successes
+                .into_iter()
+                .map(|(status, ty, description)| Outcome {
+                    rust_name: scope.claim(outcome_name(status)),
+                    status,
+                    ty,
+                    description,
+                })
+                .collect();
+            let name = types.define_outcomes(&format!("{type_prefix}Outcome"), outcomes.clone());
+            SuccessBody::Outcomes { name, outcomes }
+        }
+    };
+    Success { statuses, body, description, headers }
+}
+
+/// Variant names for success statuses, after their reason phrases.
+fn outcome_name(status: u16) -> &'static str {
+    match status {
+        200 => "Ok",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "NonAuthoritative",
+        204 => "NoContent",
+        205 => "ResetContent",
+        206 => "PartialContent",
+        207 => "MultiStatus",
+        208 => "AlreadyReported",
+        226 => "ImUsed",
+        _ => "Success",
+    }
 }
 
 /// The first server's URL with each variable set to its default, when that gives an absolute

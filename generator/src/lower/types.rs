@@ -3,7 +3,7 @@
 //! the selected operations reach are emitted).
 
 use crate::error::{pointer, Diagnostic};
-use crate::model::{Field, IntegerType, TypeDef, TypeKind, TypeRef, Variant};
+use crate::model::{Field, IntegerType, TypeDef, TypeKind, TypeRef, UnionVariant, Variant};
 use crate::naming::{camel_ident, snake_ident, Scope};
 use crate::resolve::{Resolved, Resolver};
 use openapiv3::{
@@ -63,6 +63,17 @@ impl<'a> TypeLowerer<'a> {
         self.type_of_resolved(resolved, hint)
     }
 
+    /// Defines the enum of an operation's different successes under a free name near `hint`.
+    pub fn define_outcomes(&mut self, hint: &str, outcomes: Vec<crate::model::Outcome>) -> String {
+        let name = self.names.claim(&camel_ident(hint));
+        let description = Some("The successful responses of one operation, one variant each.".to_owned());
+        self.defined.insert(
+            name.clone(),
+            TypeDef { name: name.clone(), description, source: String::new(), kind: TypeKind::Outcomes(outcomes) },
+        );
+        name
+    }
+
     /// A named type's definition, if it is one made so far.
     pub fn definition(&self, name: &str) -> Option<&TypeDef> {
         self.defined.get(name)
@@ -109,10 +120,14 @@ impl<'a> TypeLowerer<'a> {
             SchemaKind::Type(Type::Array(array)) => self.array_type(array, at, name_hint)?,
             SchemaKind::Type(Type::Object(object)) => self.object_type(schema, object, at, name_hint)?,
             SchemaKind::Any(any) if !any.properties.is_empty() => {
-                let fields = self.fields_of(&any.properties, &any.required, at, name_hint)?;
+                let properties = any.properties.iter().map(|(name, node)| (name, node, at.to_owned())).collect();
+                let fields = self.fields_of(properties, &any.required, name_hint)?;
                 self.named(schema, at, name_hint, TypeKind::Struct(fields))
             }
-            // oneOf/anyOf/allOf/not and untyped schemas: any JSON value, until they get a type.
+            SchemaKind::OneOf { one_of } => self.union_type(schema, one_of, &pointer(at, "oneOf"), at, name_hint)?,
+            SchemaKind::AnyOf { any_of } => self.union_type(schema, any_of, &pointer(at, "anyOf"), at, name_hint)?,
+            SchemaKind::AllOf { all_of } => self.all_of_type(schema, all_of, at, name_hint)?,
+            // `not` and untyped schemas: any JSON value.
             _ => TypeRef::Json,
         })
     }
@@ -127,7 +142,8 @@ impl<'a> TypeLowerer<'a> {
             .into_iter()
             .map(|value| Variant { value: value.clone(), rust_name: scope.claim(&camel_ident(value)) })
             .collect();
-        self.named(schema, at, name_hint, TypeKind::Enum(variants))
+        let fallback = scope.claim("Other");
+        self.named(schema, at, name_hint, TypeKind::Enum { variants, fallback })
     }
 
     fn array_type(&mut self, array: &'a ArrayType, at: &str, name_hint: &str) -> Result<TypeRef, Diagnostic> {
@@ -153,21 +169,106 @@ impl<'a> TypeLowerer<'a> {
                 _ => TypeRef::Json,
             })));
         }
-        let fields = self.fields_of(&object.properties, &object.required, at, name_hint)?;
+        let properties = object.properties.iter().map(|(name, node)| (name, node, at.to_owned())).collect();
+        let fields = self.fields_of(properties, &object.required, name_hint)?;
         Ok(self.named(schema, at, name_hint, TypeKind::Struct(fields)))
     }
 
+    /// `oneOf`/`anyOf`: an enum of the alternatives; members that only say "null" are dropped,
+    /// and a single remaining alternative is that type itself.
+    fn union_type(
+        &mut self,
+        schema: &Schema,
+        members: &'a [ReferenceOr<Schema>],
+        members_at: &str,
+        at: &str,
+        name_hint: &str,
+    ) -> Result<TypeRef, Diagnostic> {
+        let mut kept = Vec::new();
+        for (i, member) in members.iter().enumerate() {
+            let member_at = pointer(members_at, i);
+            if !is_null_only(self.resolver.schema(member, &member_at)?.item) {
+                kept.push((i, member, member_at));
+            }
+        }
+        if let [(i, member, member_at)] = kept.as_slice() {
+            return self.type_of(member, member_at, &format!("{name_hint}Variant{}", i + 1));
+        }
+        if kept.is_empty() {
+            return Ok(TypeRef::Json);
+        }
+        let mut scope = Scope::default();
+        let mut variants = Vec::with_capacity(kept.len());
+        for (i, member, member_at) in kept {
+            let ty = self.type_of(member, &member_at, &format!("{name_hint}Variant{}", i + 1))?;
+            let tag = schema.schema_data.discriminator.as_ref().and_then(|d| tag_of(member, d));
+            variants.push(UnionVariant { rust_name: scope.claim(&variant_name(&ty)), ty, tag, boxed: false });
+        }
+        // Dispatching on the discriminator needs every alternative to be a named object with a tag.
+        let discriminator = schema
+            .schema_data
+            .discriminator
+            .as_ref()
+            .filter(|_| variants.iter().all(|v| v.tag.is_some() && matches!(v.ty, TypeRef::Named(_))))
+            .map(|d| d.property_name.clone());
+        Ok(self.named(schema, at, name_hint, TypeKind::Union { variants, discriminator }))
+    }
+
+    /// `allOf`: one struct with the properties of every member, in member order; a single member
+    /// is that member's type. Members that are not objects cannot be merged: any JSON value.
+    fn all_of_type(
+        &mut self,
+        schema: &Schema,
+        members: &'a [ReferenceOr<Schema>],
+        at: &str,
+        name_hint: &str,
+    ) -> Result<TypeRef, Diagnostic> {
+        let members_at = pointer(at, "allOf");
+        if let [member] = members {
+            return self.type_of(member, &pointer(&members_at, 0), name_hint);
+        }
+        let mut properties: Vec<(&'a String, &'a ReferenceOr<Box<Schema>>, String)> = Vec::new();
+        let mut required: Vec<String> = Vec::new();
+        let mut pending: Vec<(&'a ReferenceOr<Schema>, String)> =
+            members.iter().enumerate().map(|(i, m)| (m, pointer(&members_at, i))).rev().collect();
+        let mut visited = 0;
+        while let Some((member, member_at)) = pending.pop() {
+            visited += 1;
+            if visited > 256 {
+                return Err(Diagnostic::new(member_at, "`allOf` nests or repeats too deeply to merge"));
+            }
+            let resolved = self.resolver.schema(member, &member_at)?;
+            let (own, own_required) = match &resolved.item.schema_kind {
+                SchemaKind::Type(Type::Object(object)) => (&object.properties, &object.required),
+                SchemaKind::Any(any) if any.all_of.is_empty() => (&any.properties, &any.required),
+                SchemaKind::AllOf { all_of } => {
+                    let nested_at = pointer(&resolved.pointer, "allOf");
+                    pending.extend(all_of.iter().enumerate().map(|(i, m)| (m, pointer(&nested_at, i))).rev());
+                    continue;
+                }
+                _ => return Ok(TypeRef::Json),
+            };
+            for (name, node) in own {
+                properties.retain(|(existing, _, _)| *existing != name);
+                properties.push((name, node, resolved.pointer.clone()));
+            }
+            required.extend(own_required.iter().cloned());
+        }
+        let fields = self.fields_of(properties, &required, name_hint)?;
+        Ok(self.named(schema, at, name_hint, TypeKind::Struct(fields)))
+    }
+
+    /// Fields from `(name, schema, pointer of the schema holding the property)`, in order.
     fn fields_of(
         &mut self,
-        properties: impl IntoIterator<Item = (&'a String, &'a ReferenceOr<Box<Schema>>)>,
+        properties: Vec<(&'a String, &'a ReferenceOr<Box<Schema>>, String)>,
         required: &[String],
-        at: &str,
         owner: &str,
     ) -> Result<Vec<Field>, Diagnostic> {
         let mut scope = Scope::default();
         let mut fields = Vec::new();
-        for (name, property) in properties {
-            let property_at = pointer(&pointer(at, "properties"), name);
+        for (name, property, holder_at) in properties {
+            let property_at = pointer(&pointer(&holder_at, "properties"), name);
             let ty = self.type_of_boxed(property, &property_at, &format!("{owner}{}", camel_ident(name)))?;
             let resolved = self.resolver.boxed_schema(property, &property_at)?;
             fields.push(Field {
@@ -197,6 +298,36 @@ impl<'a> TypeLowerer<'a> {
     }
 }
 
+/// A `{nullable: true}` or `{type: "null"}` member (after 3.1 normalization): "or null".
+fn is_null_only(schema: &Schema) -> bool {
+    matches!(&schema.schema_kind, SchemaKind::Any(any) if any.typ.is_none() && any.properties.is_empty()
+        && any.one_of.is_empty() && any.any_of.is_empty() && any.all_of.is_empty() && any.items.is_none()
+        && any.enumeration.is_empty() && any.format.is_none())
+        && schema.schema_data.nullable
+}
+
+/// The discriminator value of a `$ref` member: its mapping entry, or the component's name.
+fn tag_of(member: &ReferenceOr<Schema>, discriminator: &openapiv3::Discriminator) -> Option<String> {
+    let ReferenceOr::Reference { reference } = member else { return None };
+    let name = reference.rsplit('/').next()?;
+    let mapped = discriminator.mapping.iter().find(|(_, target)| *target == reference || target.as_str() == name);
+    Some(mapped.map_or(name, |(tag, _)| tag.as_str()).to_owned())
+}
+
+/// A variant's name from its type: the model's name, or the kind of value.
+fn variant_name(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Named(name) => name.clone(),
+        TypeRef::String => "String".to_owned(),
+        TypeRef::Bool => "Bool".to_owned(),
+        TypeRef::Integer(_) => "Integer".to_owned(),
+        TypeRef::F32 | TypeRef::F64 => "Number".to_owned(),
+        TypeRef::Json => "Value".to_owned(),
+        TypeRef::List(item) => format!("{}List", variant_name(item)),
+        TypeRef::Map(value) => format!("{}Map", variant_name(value)),
+    }
+}
+
 fn integer_type(format: &VariantOrUnknownOrEmpty<IntegerFormat>) -> IntegerType {
     match format {
         VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => IntegerType::I32,
@@ -213,17 +344,51 @@ fn integer_type(format: &VariantOrUnknownOrEmpty<IntegerFormat>) -> IntegerType 
     }
 }
 
-/// Says so in the docs when a schema is looser in Rust than in the spec.
+/// Notes for the reader: where the Rust type is looser than the schema, and what the schema
+/// says that the type cannot (format, default, read/write only, deprecation).
 fn note_for(ty: &TypeRef, schema: &Schema) -> Option<String> {
+    let mut notes = Vec::new();
     let composite = match &schema.schema_kind {
-        SchemaKind::OneOf { .. } => "oneOf",
-        SchemaKind::AnyOf { .. } => "anyOf",
-        SchemaKind::AllOf { .. } => "allOf",
-        SchemaKind::Not { .. } => "not",
-        _ => return None,
+        SchemaKind::OneOf { .. } => Some("oneOf"),
+        SchemaKind::AnyOf { .. } => Some("anyOf"),
+        SchemaKind::AllOf { .. } => Some("allOf"),
+        SchemaKind::Not { .. } => Some("not"),
+        _ => None,
     };
-    (*ty == TypeRef::Json)
-        .then(|| format!("The spec describes this value with `{composite}`; it is kept as any JSON value."))
+    if let (Some(composite), TypeRef::Json) = (composite, ty) {
+        notes.push(format!("The spec describes this value with `{composite}` in a way Rust types cannot express; it is kept as any JSON value."));
+    }
+    if let SchemaKind::Type(Type::String(string)) = &schema.schema_kind {
+        let format = match &string.format {
+            VariantOrUnknownOrEmpty::Item(format) => Some(format!("{format:?}")),
+            VariantOrUnknownOrEmpty::Unknown(format) => Some(format.clone()),
+            VariantOrUnknownOrEmpty::Empty => None,
+        };
+        if let Some(format) = format {
+            let format = match format.as_str() {
+                "DateTime" => "date-time".to_owned(),
+                "Date" => "date".to_owned(),
+                "Byte" => "byte".to_owned(),
+                "Binary" => "binary".to_owned(),
+                "Password" => "password".to_owned(),
+                other => other.to_owned(),
+            };
+            notes.push(format!("Format `{format}`, kept as text."));
+        }
+    }
+    if let Some(default) = &schema.schema_data.default {
+        notes.push(format!("Default: `{}`.", default.to_string().replace('`', "'")));
+    }
+    if schema.schema_data.read_only {
+        notes.push("Read-only: set by the server; ignored in requests.".to_owned());
+    }
+    if schema.schema_data.write_only {
+        notes.push("Write-only: sent in requests; never returned.".to_owned());
+    }
+    if schema.schema_data.deprecated {
+        notes.push("Deprecated by the spec.".to_owned());
+    }
+    (!notes.is_empty()).then(|| notes.join(" "))
 }
 
 /// Boxes each field whose type contains, without a `Vec` or map between, the struct that holds
@@ -234,8 +399,9 @@ fn box_recursive_fields(types: &mut [TypeDef]) {
         .map(|def| {
             let targets = match &def.kind {
                 TypeKind::Struct(fields) => fields.iter().filter_map(|f| named(&f.ty)).collect(),
+                TypeKind::Union { variants, .. } => variants.iter().filter_map(|v| named(&v.ty)).collect(),
                 TypeKind::Alias(ty) => named(ty).into_iter().collect(),
-                TypeKind::Enum(_) => Vec::new(),
+                TypeKind::Enum { .. } | TypeKind::Outcomes(_) => Vec::new(),
             };
             (def.name.clone(), targets)
         })
@@ -254,12 +420,18 @@ fn box_recursive_fields(types: &mut [TypeDef]) {
         false
     };
     for def in types.iter_mut() {
-        if let TypeKind::Struct(fields) = &mut def.kind {
-            for field in fields {
-                if let Some(target) = named(&field.ty) {
-                    field.boxed = reaches(&target, &def.name);
+        match &mut def.kind {
+            TypeKind::Struct(fields) => {
+                for field in fields {
+                    field.boxed = named(&field.ty).is_some_and(|target| reaches(&target, &def.name));
                 }
             }
+            TypeKind::Union { variants, .. } => {
+                for variant in variants {
+                    variant.boxed = named(&variant.ty).is_some_and(|target| reaches(&target, &def.name));
+                }
+            }
+            _ => {}
         }
     }
 }
