@@ -203,6 +203,25 @@ impl<'a, T> Call<'a, T> {
         self
     }
 
+    /// A list sent as one value (`explode: false`, or a delimited style): `name=a,b`.
+    #[allow(dead_code)]
+    pub(crate) fn query_joined<V: ToString>(
+        self,
+        name: &'static str,
+        values: &[V],
+        separator: &str,
+    ) -> Self {
+        if values.is_empty() {
+            return self;
+        }
+        let joined = values
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(separator);
+        self.query(name, joined)
+    }
+
     #[allow(dead_code)]
     pub(crate) fn header_param(self, name: &str, value: impl ToString) -> Self {
         self.header(name, &value.to_string())

@@ -7,6 +7,7 @@
 
 pub mod emit;
 pub mod error;
+mod external;
 pub mod load;
 mod locate;
 pub mod lower;
@@ -18,6 +19,7 @@ pub mod resolve;
 
 pub use emit::CrateOptions;
 pub use error::Error;
+use std::path::Path;
 
 /// What to generate from a spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,13 +42,28 @@ pub struct GeneratedFile {
 /// Parses `text` (YAML or JSON) and lowers the selected operations to the intermediate model.
 /// `file` names the spec in errors.
 pub fn model(text: &str, file: &str, tags: &[String]) -> Result<model::Api, Error> {
-    let document = load::load(text, file)?;
+    model_in(text, file, None, tags)
+}
+
+/// Like [`model()`], reading files that `$ref`s name from `base_dir` (the spec's folder).
+pub fn model_in(text: &str, file: &str, base_dir: Option<&Path>, tags: &[String]) -> Result<model::Api, Error> {
+    let document = load::load_in(text, file, base_dir)?;
     lower::lower(&document, tags).map_err(|d| d.in_file(file))
 }
 
 /// Generates every file of the client crate from a spec's text.
 pub fn generate(text: &str, file: &str, options: &Options) -> Result<Vec<GeneratedFile>, Error> {
-    let api = model(text, file, &options.tags)?;
+    generate_in(text, file, None, options)
+}
+
+/// Like [`generate`], reading files that `$ref`s name from `base_dir` (the spec's folder).
+pub fn generate_in(
+    text: &str,
+    file: &str,
+    base_dir: Option<&Path>,
+    options: &Options,
+) -> Result<Vec<GeneratedFile>, Error> {
+    let api = model_in(text, file, base_dir, &options.tags)?;
     emit::crate_files(&api, &options.crate_options)
         .into_iter()
         .map(|(path, output)| {

@@ -10,8 +10,14 @@ use serde_json::{Map, Value};
 
 /// Parses a spec's text. `file` names the spec in errors.
 pub fn load(text: &str, file: &str) -> Result<OpenAPI, Error> {
+    load_in(text, file, None)
+}
+
+/// Parses a spec's text; references to other files are read from `base_dir`.
+pub fn load_in(text: &str, file: &str, base_dir: Option<&std::path::Path>) -> Result<OpenAPI, Error> {
     let mut value = parse_value(text, file)?;
     check_version(&value).map_err(|d| d.in_file(file))?;
+    crate::external::inline_external_refs(&mut value, base_dir, file)?;
     crate::normalize::openapi_31_to_30(&mut value);
     serde_path_to_error::deserialize::<_, OpenAPI>(&value).map_err(|err| {
         let mut at = String::new();
@@ -32,7 +38,8 @@ pub fn load(text: &str, file: &str) -> Result<OpenAPI, Error> {
     })
 }
 
-fn parse_value(text: &str, file: &str) -> Result<Value, Error> {
+/// Text (JSON or YAML) -> JSON value, with YAML's scalar keys as strings.
+pub(crate) fn parse_value(text: &str, file: &str) -> Result<Value, Error> {
     if text.trim_start().starts_with('{') {
         return serde_json::from_str(text).map_err(|err| Error::Syntax {
             file: file.to_owned(),

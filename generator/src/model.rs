@@ -74,6 +74,9 @@ pub struct Parameter {
     pub required: bool,
     /// Its type.
     pub ty: TypeRef,
+    /// For a query list sent as one value (`explode: false`, or a delimited style): the
+    /// separator; `None` repeats the parameter for each item.
+    pub list_separator: Option<char>,
     /// `description`, if any.
     pub description: Option<String>,
 }

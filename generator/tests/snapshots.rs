@@ -82,6 +82,16 @@ fn bodies_fixture() {
 }
 
 #[test]
+fn external_reference_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let text = read("tests/fixtures/external-ref.yaml");
+    let api = openapi_codegen::model_in(&text, "external-ref.yaml", Some(&dir), &[]).expect("lowers");
+    insta::assert_debug_snapshot!(api.types);
+    let err = openapi_codegen::model(&text, "external-ref.yaml", &[]).expect_err("no folder to read from");
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
 fn tag_selection_keeps_names_and_reaches_only_needed_models() {
     let text = read("tests/fixtures/naming.yaml");
     let all = openapi_codegen::model(&text, "naming.yaml", &[]).expect("lowers");

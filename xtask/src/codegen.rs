@@ -62,7 +62,8 @@ pub fn plan(args: &CodegenArgs) -> Result<Plan> {
     };
     let text = std::fs::read_to_string(&spec).with_context(|| format!("{}: cannot read the spec", spec.display()))?;
     let options = Options { tags, crate_options: CrateOptions { crate_name, spec_label: spec_label(&spec, &root) } };
-    let generated = openapi_codegen::generate(&text, &options.crate_options.spec_label, &options)?;
+    let label = options.crate_options.spec_label.clone();
+    let generated = openapi_codegen::generate_in(&text, &label, spec.parent(), &options)?;
     Ok(Plan { out, files: generated.into_iter().map(|f| (f.path, f.contents)).collect() })
 }
 

@@ -109,12 +109,13 @@ fn generate_one(spec: &Path, crate_name: String, crates: &Path) -> Result<Outcom
     let label = spec.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let generated = std::panic::catch_unwind(|| -> Result<_, String> {
         let text = std::fs::read_to_string(spec).map_err(|e| e.to_string())?;
-        let model = openapi_codegen::model(&text, &label, &[]).map_err(|e| e.to_string())?;
+        let base = spec.parent();
+        let model = openapi_codegen::model_in(&text, &label, base, &[]).map_err(|e| e.to_string())?;
         let options = Options {
             tags: Vec::new(),
             crate_options: CrateOptions { crate_name: crate_name.clone(), spec_label: label.clone() },
         };
-        let files = openapi_codegen::generate(&text, &label, &options).map_err(|e| e.to_string())?;
+        let files = openapi_codegen::generate_in(&text, &label, base, &options).map_err(|e| e.to_string())?;
         Ok((model, files))
     })
     .unwrap_or_else(|_| Err("PANIC in the generator".to_owned()));

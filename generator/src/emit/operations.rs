@@ -334,9 +334,19 @@ fn parameter_call(p: &Parameter) -> TokenStream {
     let rust_name = ident(&p.rust_name);
     let wire = &p.name;
     let list = matches!(p.ty, TypeRef::List(_));
+    let values = if p.required {
+        quote! { #rust_name }
+    } else {
+        quote! { #rust_name.unwrap_or_default() }
+    };
     match (p.location, p.required, list) {
-        (ParameterLocation::Query, true, true) => quote! { .query_each(#wire, #rust_name) },
-        (ParameterLocation::Query, false, true) => quote! { .query_each(#wire, #rust_name.unwrap_or_default()) },
+        (ParameterLocation::Query, _, true) => match p.list_separator {
+            Some(separator) => {
+                let separator = separator.to_string();
+                quote! { .query_joined(#wire, #values, #separator) }
+            }
+            None => quote! { .query_each(#wire, #values) },
+        },
         (ParameterLocation::Query, true, false) => quote! { .query(#wire, #rust_name) },
         (ParameterLocation::Query, false, false) => quote! { .query_opt(#wire, #rust_name) },
         (ParameterLocation::Header, true, _) => quote! { .header_param(#wire, #rust_name) },

@@ -180,6 +180,7 @@ fn lower_parameters<'a>(
                 location: ParameterLocation::Path,
                 required: true,
                 ty: TypeRef::String,
+                list_separator: None,
                 description: None,
             },
         });
@@ -224,12 +225,27 @@ fn lower_parameter<'a>(
         // A parameter described by a media type is sent as text the caller prepares.
         ParameterSchemaOrContent::Content(_) => TypeRef::String,
     };
+    let list_separator = match parameter {
+        openapiv3::Parameter::Query { style, .. } => match style {
+            openapiv3::QueryStyle::SpaceDelimited => Some(' '),
+            openapiv3::QueryStyle::PipeDelimited => Some('|'),
+            _ if data.explode == Some(false) => Some(','),
+            _ => None,
+        },
+        _ => None,
+    };
+    // Headers and cookies carry one text value; a list there is the caller's to join.
+    let ty = match (location, ty) {
+        (ParameterLocation::Header | ParameterLocation::Cookie, TypeRef::List(_)) => TypeRef::String,
+        (_, ty) => ty,
+    };
     Ok(Parameter {
         name: data.name.clone(),
         rust_name: arguments.claim(&snake_ident(&data.name)),
         location,
         required: data.required || location == ParameterLocation::Path,
         ty,
+        list_separator,
         description: data.description.clone(),
     })
 }
