@@ -15,10 +15,48 @@ pub const DEFAULT_TAG: &str = "users";
 /// The committed client's package name.
 pub const DEFAULT_CRATE_NAME: &str = "phasetwo-client";
 
+/// A committed crate that `cargo xtask codegen` (no options) regenerates.
+pub struct Preset {
+    /// The spec, relative to the workspace.
+    pub spec: &'static str,
+    /// The crate folder, relative to the workspace.
+    pub out: &'static str,
+    /// Tags to generate (empty: all).
+    pub tags: &'static [&'static str],
+    /// The package name.
+    pub crate_name: &'static str,
+}
+
+/// The committed crates: the Phase Two users client, and the crate the runtime's HTTP tests use.
+pub const PRESETS: &[Preset] = &[
+    Preset { spec: DEFAULT_SPEC, out: DEFAULT_OUT, tags: &[DEFAULT_TAG], crate_name: DEFAULT_CRATE_NAME },
+    Preset {
+        spec: "generator/tests/fixtures/features.yaml",
+        out: "tests/features-client",
+        tags: &[],
+        crate_name: "features-client",
+    },
+];
+
+impl Preset {
+    /// The arguments that regenerate this crate.
+    pub fn args(&self, check: bool) -> CodegenArgs {
+        let root = crate::workspace_root();
+        CodegenArgs {
+            spec: Some(root.join(self.spec)),
+            out: Some(root.join(self.out)),
+            tags: self.tags.iter().map(|t| (*t).to_owned()).collect(),
+            crate_name: Some(self.crate_name.to_owned()),
+            check,
+        }
+    }
+}
+
 /// Regenerate a client crate from an OpenAPI document.
 ///
-/// With no options, rewrites the committed Phase Two client: `spec/phasetwo.yaml`, tag
-/// `users`, into `generated-client/` as the crate `phasetwo-client`.
+/// With no --spec and --out, rewrites the committed crates: the Phase Two client
+/// (`spec/phasetwo.yaml`, tag `users`, into `generated-client/` as `phasetwo-client`) and the
+/// runtime's test crate (`generator/tests/fixtures/features.yaml` into `tests/features-client/`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CodegenArgs {
     /// The OpenAPI 3.0 document to read (YAML or JSON). [default: spec/phasetwo.yaml]
@@ -76,8 +114,25 @@ fn spec_label(spec: &Path, root: &Path) -> String {
     shown.to_string_lossy().replace('\\', "/")
 }
 
-/// `cargo xtask codegen [--check]`.
+/// `cargo xtask codegen [--check]`: the given crate, or every preset when no --spec/--out.
 pub fn run(args: &CodegenArgs) -> Result<()> {
+    if args.spec.is_some() || args.out.is_some() || !args.tags.is_empty() || args.crate_name.is_some() {
+        return run_one(args);
+    }
+    let mut failed = Vec::new();
+    for preset in PRESETS {
+        if let Err(err) = run_one(&preset.args(args.check)) {
+            eprintln!("{err:#}");
+            failed.push(preset.out);
+        }
+    }
+    if !failed.is_empty() {
+        bail!("codegen failed for {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn run_one(args: &CodegenArgs) -> Result<()> {
     let started = Instant::now();
     let plan = plan(args)?;
     let drift = files::drift(&plan.out, &plan.files)?;
