@@ -1,5 +1,6 @@
 //! The maintainers' commands, as a library so that tests can run them in-process.
 
+pub mod bench;
 pub mod codegen;
 pub mod corpus;
 pub mod files;

@@ -18,6 +18,22 @@ enum Command {
     /// Run every check: formatting, generated-code drift, clippy, tests, doctests, docs, and the
     /// generator over ../shared/specs when present.
     Test,
+    /// Measure generation (stages, floors, memory), generated-code build time and client overhead;
+    /// writes target/bench/codegen.json. Builds itself in release mode first.
+    Bench {
+        /// Fewer runs and inputs, for a quick look.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Used by `bench`: generate once and print the peak resident memory in MB.
+    #[command(hide = true)]
+    BenchMemory {
+        spec: std::path::PathBuf,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        #[arg(long)]
+        baseline: bool,
+    },
     /// Generate a crate (all tags) for every spec in the given folders and `cargo check` each with
     /// warnings denied (default folders: spec/ and ../shared/specs/ when present).
     Corpus {
@@ -34,6 +50,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen(args) => xtask::codegen::run(&args),
         Command::Test => xtask::test::run(),
+        Command::Bench { quick } => xtask::bench::run(quick),
+        Command::BenchMemory { spec, tags, baseline } => xtask::bench::memory_child(&spec, &tags, baseline),
         Command::Corpus { paths, no_compile } => xtask::corpus::run(&paths, !no_compile).map(drop),
     };
     match result {

@@ -50,7 +50,8 @@ pub fn cargo_toml(api: &Api, options: &CrateOptions) -> String {
     dependencies.insert("percent-encoding".into(), "2".into());
     dependencies.insert("reqwest".into(), dependency("0.12", &["rustls-tls"], false));
     dependencies.insert("serde".into(), dependency("1", &["derive"], true));
-    dependencies.insert("serde_json".into(), "1".into());
+    // Objects keep the spec's field order (form bodies are encoded through a JSON value).
+    dependencies.insert("serde_json".into(), dependency("1", &["preserve_order"], true));
     dependencies.insert("thiserror".into(), "2".into());
 
     let mut manifest = toml::Table::new();

@@ -40,7 +40,8 @@ pub fn operations_file(operations: &[Operation]) -> TokenStream {
     let map_import = uses_map.then(|| quote! { use std::collections::BTreeMap; });
     let uses_nothing = operations.iter().any(|op| matches!(op.success.body, SuccessBody::Empty));
     let uses_json = operations.iter().any(|op| !matches!(op.success.body, SuccessBody::Empty));
-    let uses_undocumented = operations.iter().any(|op| matches!(op.success.body, SuccessBody::Outcomes { .. }));
+    let uses_undocumented =
+        operations.iter().any(|op| matches!(op.success.body, SuccessBody::Outcomes { .. } | SuccessBody::Optional(..)));
     let uses_documented = operations.iter().any(|op| !op.errors.is_empty());
     let decoders = [
         (uses_json, "json"),
@@ -118,7 +119,7 @@ fn method(op: &Operation) -> TokenStream {
         }
         other => type_tokens(&other.type_ref().unwrap_or(TypeRef::Json)),
     };
-    let decode = decoder(&op.success.body);
+    let decode = decoder(&op.success.body, &op.success.statuses);
     let statics = operation_static(op);
     let path_values = op.parameters.iter().filter(|p| p.location == ParameterLocation::Path).map(|p| {
         let wire = &p.name;
@@ -156,13 +157,22 @@ fn method(op: &Operation) -> TokenStream {
 }
 
 /// The function that turns a success's status and body into the call's result.
-fn decoder(body: &SuccessBody) -> TokenStream {
+fn decoder(body: &SuccessBody, statuses: &[u16]) -> TokenStream {
     match body {
         SuccessBody::Empty => quote! { nothing },
         SuccessBody::Json(_) => quote! { json },
-        SuccessBody::Optional(_, with_body) => quote! {
-            |status, body| if [#(#with_body),*].contains(&status) { json(status, body).map(Some) } else { Ok(None) }
-        },
+        SuccessBody::Optional(_, with_body) => {
+            let without_body: Vec<Literal> =
+                statuses.iter().filter(|s| !with_body.contains(s)).map(|s| Literal::u16_unsuffixed(*s)).collect();
+            let with_body = with_body.iter().map(|s| Literal::u16_unsuffixed(*s));
+            quote! {
+                |status, body| match status {
+                    #(#with_body)|* => json(status, body).map(Some),
+                    #(#without_body)|* => Ok(None),
+                    _ => Err(undocumented_success(status)),
+                }
+            }
+        }
         SuccessBody::Outcomes { name, outcomes } => {
             let name = ident(name);
             let arms = outcomes.iter().map(|outcome| {

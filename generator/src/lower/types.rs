@@ -380,7 +380,7 @@ fn note_for(ty: &TypeRef, schema: &Schema) -> Option<String> {
         notes.push(format!("Default: `{}`.", default.to_string().replace('`', "'")));
     }
     if schema.schema_data.read_only {
-        notes.push("Read-only: set by the server; ignored in requests.".to_owned());
+        notes.push("Read-only: the server sets it, and ignores it in requests.".to_owned());
     }
     if schema.schema_data.write_only {
         notes.push("Write-only: sent in requests; never returned.".to_owned());

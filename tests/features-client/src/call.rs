@@ -6,7 +6,7 @@
 use crate::client::header;
 use crate::{Client, Error};
 use bytes::Bytes;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE};
 use reqwest::{Method, StatusCode};
 use std::borrow::Cow;
@@ -21,6 +21,14 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+/// Characters a cookie value cannot carry as they are (RFC 6265 `cookie-octet`), plus `%`.
+const COOKIE_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b',')
+    .add(b';')
+    .add(b'\\')
+    .add(b'%');
 /// What the spec says about one operation; each operation method holds one in a `static`.
 pub(crate) struct Operation {
     pub(crate) name: &'static str,
@@ -239,9 +247,13 @@ impl<'a, T> Call<'a, T> {
         }
     }
 
+    /// A cookie; the value is percent-encoded so it cannot end the cookie or add another.
     #[allow(dead_code)]
     pub(crate) fn cookie(mut self, name: &str, value: impl ToString) -> Self {
-        self.request.cookies.push(format!("{name}={}", value.to_string()));
+        let value = value.to_string();
+        self.request
+            .cookies
+            .push(format!("{name}={}", utf8_percent_encode(& value, COOKIE_VALUE)));
         self
     }
 

@@ -54,7 +54,7 @@ pub enum CreateItemOutcome {
 pub struct Item {
     /// The `id` property.
     ///
-    /// Read-only: set by the server; ignored in requests.
+    /// Read-only: the server sets it, and ignores it in requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// The `name` property.

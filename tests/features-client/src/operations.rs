@@ -83,12 +83,10 @@ impl Client {
             self,
             &OPERATION,
             &[("id", &id.to_string())],
-            |status, body| {
-                if [200u16].contains(&status) {
-                    json(status, body).map(Some)
-                } else {
-                    Ok(None)
-                }
+            |status, body| match status {
+                200 => json(status, body).map(Some),
+                204 => Ok(None),
+                _ => Err(undocumented_success(status)),
             },
         )
     }
