@@ -64,11 +64,23 @@ pub fn generate_in(
     options: &Options,
 ) -> Result<Vec<GeneratedFile>, Error> {
     let api = model_in(text, file, base_dir, &options.tags)?;
-    emit::crate_files(&api, &options.crate_options)
-        .into_iter()
-        .map(|(path, output)| {
-            let contents = print::print(&path, output, &options.crate_options.spec_label)?;
-            Ok(GeneratedFile { path, contents })
-        })
-        .collect()
+    let crate_options = &options.crate_options;
+    let print_file = |path: &str| -> Result<GeneratedFile, Error> {
+        let contents = print::print(path, emit::emit_file(path, &api, crate_options), &crate_options.spec_label)?;
+        Ok(GeneratedFile { path: path.to_owned(), contents })
+    };
+    // Files are independent: each is emitted and printed on a thread of its own.
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            emit::file_paths().into_iter().map(|path| scope.spawn(move || print_file(path))).collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(error::Diagnostic::new("", "internal error: a printing thread failed; please report this")
+                        .in_file("(generator)"))
+                })
+            })
+            .collect()
+    })
 }

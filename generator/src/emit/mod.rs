@@ -22,29 +22,56 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("src/error.rs", include_str!("../../runtime/error.rs")),
 ];
 
-/// A Rust source file to print, or a text file ready as it is.
-pub enum Output {
-    /// Rust tokens, to be formatted.
-    Rust(TokenStream),
-    /// Rust source text (a runtime file), to be formatted like generated code.
-    RustText(String),
+/// A piece of a Rust file, formatted on its own so only one item's tokens live at a time.
+pub enum Part {
+    /// Top-level items (or a file's header: inner docs and `use`s).
+    Items(TokenStream),
+    /// One method of an `impl` block opened and closed by [`Part::Line`]s.
+    Method(TokenStream),
+    /// A line of source as it is.
+    Line(&'static str),
+}
+
+/// A file to print.
+pub enum Output<'a> {
+    /// Rust, in parts, produced as they are printed.
+    Rust(Box<dyn Iterator<Item = Part> + 'a>),
+    /// A runtime file: hand-written Rust, printed like generated code, then `__crate__` replaced.
+    Runtime {
+        /// The file's source.
+        template: &'static str,
+        /// What `__crate__` stands for (the crate's lib name).
+        lib_name: String,
+    },
     /// Any other file, final.
     Text(String),
 }
 
-/// Every file of the crate, by path relative to its root.
-pub fn crate_files(api: &Api, options: &CrateOptions) -> Vec<(String, Output)> {
-    let mut files = vec![
-        ("Cargo.toml".to_owned(), Output::Text(cargo_toml(api, options))),
-        ("src/lib.rs".to_owned(), Output::Rust(lib_file(api, options))),
-        ("src/models.rs".to_owned(), Output::Rust(models_file(&api.types))),
-        ("src/operations.rs".to_owned(), Output::Rust(operations_file(&api.operations))),
-    ];
-    for (path, text) in RUNTIME_FILES {
-        files.push(((*path).to_owned(), Output::RustText(text.replace("__crate__", &options.lib_name()))));
+/// The paths of every file of the crate, relative to its root, sorted.
+pub fn file_paths() -> Vec<&'static str> {
+    let mut paths = vec!["Cargo.toml", "src/lib.rs", "src/models.rs", "src/operations.rs"];
+    paths.extend(RUNTIME_FILES.iter().map(|(path, _)| *path));
+    paths.sort_unstable();
+    paths
+}
+
+/// One file of the crate.
+pub fn emit_file<'a>(path: &str, api: &'a Api, options: &CrateOptions) -> Output<'a> {
+    match path {
+        "Cargo.toml" => Output::Text(cargo_toml(api, options)),
+        "src/lib.rs" => Output::Rust(Box::new(std::iter::once(Part::Items(lib_file(api, options))))),
+        "src/models.rs" => Output::Rust(Box::new(models_file(&api.types))),
+        "src/operations.rs" => Output::Rust(operations_file(&api.operations)),
+        _ => match RUNTIME_FILES.iter().find(|(runtime, _)| *runtime == path) {
+            Some((_, template)) => Output::Runtime { template, lib_name: options.lib_name() },
+            None => Output::Text(String::new()),
+        },
     }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    files
+}
+
+/// Every file of the crate, by path relative to its root.
+pub fn crate_files<'a>(api: &'a Api, options: &CrateOptions) -> Vec<(String, Output<'a>)> {
+    file_paths().into_iter().map(|path| (path.to_owned(), emit_file(path, api, options))).collect()
 }
 
 /// An identifier the lower stage already made valid; raw only if it were a keyword.

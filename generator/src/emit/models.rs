@@ -1,13 +1,13 @@
 //! The `models` module: one Rust type per named schema.
 
 use super::docs::{doc_attrs, paragraphs};
-use super::{ident, type_tokens};
+use super::{ident, type_tokens, Part};
 use crate::model::{Field, Outcome, TypeDef, TypeKind, TypeRef, UnionVariant, Variant};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// The whole `models.rs`.
-pub fn models_file(types: &[TypeDef]) -> TokenStream {
+/// The whole `models.rs`: its header, then one item per type, made as they are printed.
+pub fn models_file(types: &[TypeDef]) -> impl Iterator<Item = Part> + '_ {
     let uses_map = types.iter().any(|def| match &def.kind {
         TypeKind::Struct(fields) => fields.iter().any(|f| contains_map(&f.ty)),
         TypeKind::Alias(ty) => contains_map(ty),
@@ -22,14 +22,13 @@ pub fn models_file(types: &[TypeDef]) -> TokenStream {
     let serde_import = uses_serde.then(|| quote! { use serde::{Deserialize, Serialize}; });
     let map_import = uses_map.then(|| quote! { use std::collections::BTreeMap; });
     let fmt_import = uses_fmt.then(|| quote! { use std::fmt; });
-    let items = types.iter().map(type_def);
-    quote! {
+    let header = quote! {
         //! The types of the API's request and response bodies.
         #serde_import
         #map_import
         #fmt_import
-        #(#items)*
-    }
+    };
+    std::iter::once(Part::Items(header)).chain(types.iter().map(|def| Part::Items(type_def(def))))
 }
 
 fn contains_map(ty: &TypeRef) -> bool {

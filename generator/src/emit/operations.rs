@@ -1,18 +1,18 @@
 //! The `operations` module: one method on `Client` per operation.
 
 use super::docs::{doc_attrs, paragraphs};
-use super::{ident, type_tokens};
+use super::{ident, type_tokens, Part};
 use crate::model::{BodyKind, Operation, Parameter, ParameterLocation, StatusMatch, SuccessBody, TypeRef};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::BTreeSet;
 
-/// The whole `operations.rs`.
-pub fn operations_file(operations: &[Operation]) -> TokenStream {
+/// The whole `operations.rs`: its header, then one method at a time inside `impl Client`.
+pub fn operations_file(operations: &[Operation]) -> Box<dyn Iterator<Item = Part> + '_> {
     if operations.is_empty() {
-        return quote! {
+        return Box::new(std::iter::once(Part::Items(quote! {
             //! The spec describes no operations: this crate offers its models and the client alone.
-        };
+        })));
     }
     let mut model_names = BTreeSet::new();
     for op in operations {
@@ -52,19 +52,20 @@ pub fn operations_file(operations: &[Operation]) -> TokenStream {
     .into_iter()
     .filter(|(used, _)| *used)
     .map(|(_, name)| format_ident!("{}", name));
-    let methods = operations.iter().map(method);
-    quote! {
+    let header = quote! {
         //! One method per operation of the API.
         use crate::call::{Call, Operation, #(#decoders),*};
         use crate::Client;
         #model_import
         #map_import
         use reqwest::Method;
-
-        impl Client {
-            #(#methods)*
-        }
-    }
+    };
+    Box::new(
+        [Part::Items(header), Part::Line("impl Client {")]
+            .into_iter()
+            .chain(operations.iter().map(|op| Part::Method(method(op))))
+            .chain(std::iter::once(Part::Line("}"))),
+    )
 }
 
 fn collect_named(ty: &TypeRef, names: &mut BTreeSet<String>) {
