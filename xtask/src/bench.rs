@@ -210,7 +210,10 @@ fn generation(inputs: &[Input], quick: bool) -> Result<serde_json::Value> {
             Ok(())
         })?;
         // syn and prettyplease separately, on the same parts the pipeline prints.
-        let syn_time = measure(runs, || Ok(drop(std::hint::black_box(syn_files(&api, &options.crate_options)?))))?;
+        let syn_time = measure(runs, || {
+            std::hint::black_box(syn_files(&api, &options.crate_options)?);
+            Ok(())
+        })?;
         let syn_time = Timing { min: syn_time.min - emit.min, median: syn_time.median - emit.median };
         let token_files = syn_files(&api, &options.crate_options)?;
         let pretty = measure(runs, || {
