@@ -1,6 +1,7 @@
 //! The maintainers' commands, as a library so that tests can run them in-process.
 
 pub mod codegen;
+pub mod contract;
 pub mod corpus;
 pub mod files;
 pub mod test;

@@ -15,9 +15,12 @@ struct Cli {
 enum Command {
     /// Regenerate a client crate from an OpenAPI document (by default the committed Phase Two client).
     Codegen(CodegenArgs),
-    /// Run every check: formatting, generated-code drift, clippy, tests, doctests, docs, and the
-    /// generator over ../shared/specs when present.
+    /// Run every check: formatting, generated-code drift, clippy, tests, doctests, the contract
+    /// tests against Prism, docs, and the generator over ../shared/specs when present.
     Test,
+    /// Run only the contract tests: the generated clients against Stoplight Prism (needs
+    /// Node.js 20 and npm; installs Prism from tests/contract/package-lock.json).
+    Contract,
     /// Run the generator over every spec in the given folders (default: spec/ and ../shared/specs/).
     Corpus {
         /// Folders or files to read.
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen(args) => xtask::codegen::run(&args),
         Command::Test => xtask::test::run(),
+        Command::Contract => xtask::contract::run().map(drop),
         Command::Corpus { paths } => xtask::corpus::run(&paths).map(drop),
     };
     match result {
