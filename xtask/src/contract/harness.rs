@@ -3,9 +3,9 @@
 //! came), each documented error status forced with `Prefer: code=...`, and a call without a
 //! token.
 //!
-//! Arguments are dummy values derived from the intermediate model: strings `"x"`, numbers `1`,
-//! `true`, the first value of an enumeration, and JSON bodies with every property of the
-//! schema filled the same way. The crate lives in `target/contract/all-tags-client/`.
+//! Arguments are dummy values derived from the intermediate model: numbers `1`, `true`, the
+//! first value of an enumeration, [`HOSTILE_STRING`] for string parameters, and JSON bodies
+//! with every property of the schema filled (strings `"x"`). The crate lives in `target/contract/all-tags-client/`.
 
 use super::NO_TOKEN_REALM;
 use crate::files;
@@ -17,6 +17,11 @@ use openapi_codegen::{CrateOptions, Options};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+/// The value of every string parameter but the first path one: if the client failed to encode
+/// it, it would leave its path segment (`/`, `?`, `#`), or add a query parameter that Prism
+/// rejects (`&max=oops`, where `max` is an integer) or cut the query short (`#`).
+pub const HOSTILE_STRING: &str = "a b/c?d&max=oops#e%f.é";
 
 /// The generated crate's package name.
 pub const CRATE_NAME: &str = "phasetwo-all-tags-client";
@@ -164,12 +169,12 @@ fn operation_tests(out: &mut String, api: &Api, op: &Operation, lib: &str) -> us
             arguments.push("first_path".to_owned());
             continue;
         }
-        let _ = writeln!(
-            lets,
-            "    let {variable}: {} = example({:?});",
-            rust_type(&parameter.ty, lib),
-            example(api, &parameter.ty, 0).to_string()
-        );
+        let value = match parameter.ty {
+            TypeRef::String => json!(HOSTILE_STRING),
+            _ => example(api, &parameter.ty, 0),
+        };
+        let _ =
+            writeln!(lets, "    let {variable}: {} = example({:?});", rust_type(&parameter.ty, lib), value.to_string());
         let by_value = matches!(
             parameter.ty,
             TypeRef::Bool | TypeRef::Integer(_) | TypeRef::F32 | TypeRef::F64 | TypeRef::Named(_)

@@ -9,8 +9,9 @@
 //!    (`target/contract/all-tags-client`, see [`harness`]).
 //! 3. Starts `prism mock --errors` on a free loopback port, runs both suites one test at a
 //!    time with `PRISM_URL` set, and stops Prism, also when a test fails or xtask is
-//!    interrupted.
-//! 4. Reads Prism's log (`target/contract/prism.log`): any violation, any rejected request
+//!    interrupted. Then the same for the whole-spec suite against Prism answering with bodies
+//!    it generates from the schemas (`--dynamic`, with a fixed seed).
+//! 4. Reads Prism's logs (`target/contract/prism*.log`): any violation, any rejected request
 //!    other than the deliberate token-less ones, or an operation without an accepted request
 //!    fails the step (see [`log`]).
 
@@ -63,11 +64,11 @@ impl TestCounts {
 }
 
 /// What a contract run proved.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Summary {
-    /// The committed (Users tag) client's contract tests.
+    /// The committed (Users tag) client's contract tests that passed.
     pub users: TestCounts,
-    /// The whole-spec client's contract tests.
+    /// The whole-spec client's contract tests that passed, over all phases.
     pub all_tags: TestCounts,
     /// Operations in the whole spec.
     pub operations: usize,
@@ -87,6 +88,7 @@ pub fn run() -> Result<Summary> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
     let users_tests = ["test", "-p", "integration-tests", "--test", "contract"];
     let all_tags = harness::write(&root)?;
+    let users_operations = users_operation_count(&root)?;
     let manifest = all_tags.dir.join("Cargo.toml");
     let manifest = manifest.to_string_lossy();
     let all_tags_tests = ["test", "--manifest-path", &manifest, "--test", harness::TEST_NAME];
@@ -112,73 +114,113 @@ pub fn run() -> Result<Summary> {
     build(&users_tests)?;
     build(&all_tags_tests).context("the client generated for the whole spec does not build: a generator bug")?;
 
-    let log_path = target.join("contract").join("prism.log");
-    let mut prism = prism::Prism::start(&dir, &root.join(crate::codegen::DEFAULT_SPEC), &log_path)?;
-    println!("contract: Prism {PRISM_VERSION} listens on {}, its log is {}", prism.url, log_path.display());
-    let run_tests = |args: &[&str], extra: &[&str]| run_counted(&cargo, &root, &target, &prism.url, args, extra);
-    let users = run_tests(&users_tests, &["--ignored"]);
-    let whole = run_tests(&all_tags_tests, &[]);
-    prism.stop();
-
-    let text = std::fs::read_to_string(&log_path).with_context(|| format!("reading {}", log_path.display()))?;
-    let verdict = log::judge(&text, &all_tags.api.operations);
+    let spec = root.join(crate::codegen::DEFAULT_SPEC);
     let operations = &all_tags.api.operations;
-    let without_success: Vec<&str> =
-        operations.iter().map(|op| op.name.as_str()).filter(|name| !verdict.accepted.contains_key(*name)).collect();
-    let forced: usize = verdict.errors.values().map(Vec::len).sum();
-    println!(
-        "contract: Prism judged {} requests: {} accepted with a success, {} answered with a forced error status, \
-         {} rejected for want of a token as intended, {} violations",
-        verdict.requests.len(),
-        verdict.accepted.values().sum::<usize>(),
-        forced,
-        verdict.rejected_as_intended,
-        verdict.violations.len()
-    );
-    println!(
-        "contract: operations with an accepted request: {} of {}",
-        operations.len() - without_success.len(),
-        operations.len()
-    );
-
     let mut problems = Vec::new();
-    let users = match users {
-        Ok(counts) => {
-            println!("contract: committed client (Users tag): {} checks passed", counts.passed);
-            counts
+    let mut summary = Summary::default();
+    for phase in PHASES {
+        let log_path = target.join("contract").join(phase.log);
+        println!("\ncontract: {}", phase.title);
+        let mut prism = prism::Prism::start(&dir, &spec, &log_path, phase.prism_args)?;
+        println!("contract: Prism {PRISM_VERSION} listens on {}, its log is {}", prism.url, log_path.display());
+        let run_tests = |args: &[&str], extra: &[&str]| run_counted(&cargo, &root, &target, &prism.url, args, extra);
+        let users = phase.users_client.then(|| run_tests(&users_tests, &["--ignored"]));
+        let whole = run_tests(&all_tags_tests, &[]);
+        prism.stop();
+
+        let text = std::fs::read_to_string(&log_path).with_context(|| format!("reading {}", log_path.display()))?;
+        let verdict = log::judge(&text, operations);
+        let without_success: Vec<&str> =
+            operations.iter().map(|op| op.name.as_str()).filter(|name| !verdict.accepted.contains_key(*name)).collect();
+        println!(
+            "contract: Prism judged {} requests: {} accepted with a success, {} answered with a forced error \
+             status, {} rejected for want of a token as intended, {} violations",
+            verdict.requests.len(),
+            verdict.accepted.values().sum::<usize>(),
+            verdict.errors.values().map(Vec::len).sum::<usize>(),
+            verdict.rejected_as_intended,
+            verdict.violations.len()
+        );
+        println!(
+            "contract: operations with an accepted request: {} of {}",
+            operations.len() - without_success.len(),
+            operations.len()
+        );
+        summary.requests += verdict.requests.len();
+        match users {
+            Some(Ok(counts)) => {
+                println!("contract: committed client (Users tag): {} checks passed", counts.passed);
+                summary.users.passed += counts.passed;
+            }
+            Some(Err(error)) => problems.push(format!("{}: committed client: {error:#}", phase.title)),
+            None => {}
         }
-        Err(error) => {
-            problems.push(format!("committed client: {error:#}"));
-            TestCounts::default()
+        match whole {
+            Ok(counts) if counts.passed == all_tags.tests => {
+                println!("contract: whole spec: {} checks passed over {} operations", counts.passed, operations.len());
+                summary.all_tags.passed += counts.passed;
+            }
+            Ok(counts) => problems.push(format!(
+                "{}: whole spec: {} of the {} generated tests ran",
+                phase.title, counts.passed, all_tags.tests
+            )),
+            Err(error) => problems.push(format!("{}: whole-spec client: {error:#}", phase.title)),
         }
-    };
-    let whole = match whole {
-        Ok(counts) => {
-            println!("contract: whole spec: {} checks passed over {} operations", counts.passed, operations.len());
-            counts
+        for violation in &verdict.violations {
+            problems.push(format!("{}: Prism: {violation}", phase.title));
         }
-        Err(error) => {
-            problems.push(format!("whole-spec client: {error:#}"));
-            TestCounts::default()
+        if !without_success.is_empty() {
+            problems.push(format!("{}: no request Prism accepted for: {}", phase.title, without_success.join(", ")));
         }
-    };
-    if whole.passed != 0 && whole.passed != all_tags.tests {
-        problems.push(format!("whole spec: {} of the {} generated tests ran", whole.passed, all_tags.tests));
     }
-    for violation in &verdict.violations {
-        problems.push(format!("Prism: {violation}"));
-    }
-    if !without_success.is_empty() {
-        problems.push(format!("no request Prism accepted for: {}", without_success.join(", ")));
-    }
+    summary.operations = operations.len();
     if !problems.is_empty() {
         for problem in &problems {
             eprintln!("contract: {problem}");
         }
-        bail!("{} contract problem(s); Prism's log is {}", problems.len(), log_path.display());
+        bail!("{} contract problem(s); Prism's logs are in {}", problems.len(), target.join("contract").display());
     }
-    println!("contract: {} contract checks passed", users.passed + whole.passed);
-    Ok(Summary { users, all_tags: whole, operations: operations.len(), requests: verdict.requests.len() })
+    println!(
+        "\ncontract: {} contract checks passed ({} on the committed client, {} on the whole-spec client); \
+         Prism judged {} requests without a violation; operations covered: {} (Users tag) and {} (all tags)",
+        summary.users.passed + summary.all_tags.passed,
+        summary.users.passed,
+        summary.all_tags.passed,
+        summary.requests,
+        users_operations,
+        summary.operations
+    );
+    Ok(summary)
+}
+
+/// One run of Prism and the suites against it.
+struct Phase {
+    title: &'static str,
+    /// Extra arguments for `prism mock`.
+    prism_args: &'static [&'static str],
+    /// Whether the committed client's suite runs too. Its checks expect the spec's examples
+    /// with every property, so it runs against static answers only.
+    users_client: bool,
+    log: &'static str,
+}
+
+const PHASES: &[Phase] = &[
+    Phase { title: "static answers (every property filled in)", prism_args: &[], users_client: true, log: "prism.log" },
+    Phase {
+        // Varied and sparse bodies, so decoding meets optional properties left out, other
+        // numbers and map keys; the seed keeps them the same from run to run.
+        title: "dynamic answers (generated from the schemas, seed 20240201)",
+        prism_args: &["--dynamic", "--seed", "20240201"],
+        users_client: false,
+        log: "prism-dynamic.log",
+    },
+];
+
+/// How many operations the committed client has (the spec's `users` tag).
+fn users_operation_count(root: &Path) -> Result<usize> {
+    let text = std::fs::read_to_string(root.join(crate::codegen::DEFAULT_SPEC))?;
+    let tags = [crate::codegen::DEFAULT_TAG.to_owned()];
+    Ok(openapi_codegen::model(&text, crate::codegen::DEFAULT_SPEC, &tags)?.operations.len())
 }
 
 /// Runs `cargo <args> -- --test-threads=1 <extra>` with `PRISM_URL`, echoing its output and

@@ -97,12 +97,12 @@ pub struct Prism {
 }
 
 impl Prism {
-    /// Starts `node tests/contract/prism.js mock <spec> --errors` on a free loopback port and
-    /// waits until it says it is listening. Its output goes to `log`.
-    pub fn start(dir: &Path, spec: &Path, log: &Path) -> Result<Self> {
+    /// Starts `node tests/contract/prism.js mock <spec> --errors <extra>` on a free loopback
+    /// port and waits until it says it is listening. Its output goes to `log`.
+    pub fn start(dir: &Path, spec: &Path, log: &Path, extra: &[&str]) -> Result<Self> {
         let mut last_error = None;
         for _attempt in 0..3 {
-            match Self::start_once(dir, spec, log) {
+            match Self::start_once(dir, spec, log, extra) {
                 Ok(prism) => return Ok(prism),
                 // Another process may take the free port between our check and Prism's bind.
                 Err(error) if format!("{error:#}").contains("EADDRINUSE") => last_error = Some(error),
@@ -112,7 +112,7 @@ impl Prism {
         Err(last_error.unwrap_or_else(|| anyhow::anyhow!("Prism did not start")))
     }
 
-    fn start_once(dir: &Path, spec: &Path, log: &Path) -> Result<Self> {
+    fn start_once(dir: &Path, spec: &Path, log: &Path, extra: &[&str]) -> Result<Self> {
         let port = free_port()?;
         if let Some(parent) = log.parent() {
             fs::create_dir_all(parent)?;
@@ -123,6 +123,7 @@ impl Prism {
             .arg("mock")
             .arg(spec)
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--errors"])
+            .args(extra)
             .env("NO_COLOR", "1")
             .env("FORCE_COLOR", "0")
             .current_dir(dir)
