@@ -19,6 +19,14 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remo
 /// Characters a cookie value cannot carry as they are (RFC 6265 `cookie-octet`), plus `%`.
 const COOKIE_VALUE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b',').add(b';').add(b'\\').add(b'%');
 
+/// The most bytes of a response body an [`Error`] keeps. A longer error body is not read past
+/// this point; a longer success body that fails to decode is cut here. Either way the text kept
+/// ends with [`TRUNCATED`].
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Appended to a body text that was cut at [`MAX_ERROR_BODY`] bytes.
+pub(crate) const TRUNCATED: &str = "\u{2026} [truncated]";
+
 /// What the spec says about one operation; each operation method holds one in a `static`.
 pub(crate) struct Operation {
     pub(crate) name: &'static str,
@@ -150,12 +158,7 @@ impl<'a, T> Call<'a, T> {
         let raw = self.request.send().await?;
         match (self.decode)(raw.status.as_u16(), &raw.body) {
             Ok(body) => Ok(Response { status: raw.status, headers: raw.headers, body }),
-            Err(source) => Err(Error::Decode {
-                operation,
-                status: raw.status,
-                body: String::from_utf8_lossy(&raw.body).into_owned(),
-                source,
-            }),
+            Err(source) => Err(Error::Decode { operation, status: raw.status, body: body_text(&raw.body), source }),
         }
     }
 
@@ -320,15 +323,40 @@ impl Request<'_> {
                 Error::Transport { operation: operation.name, source }
             }
         };
-        let response = request.send().await.map_err(failed)?;
+        let mut response = request.send().await.map_err(failed)?;
         let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(failed)?;
         if status.is_success() {
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(failed)?;
             return Ok(RawResponse { status, headers, body });
+        }
+        // An error's body is only kept in part, so only that part is read: a huge error page
+        // costs no more memory than a small one.
+        let mut body = Vec::new();
+        while body.len() <= MAX_ERROR_BODY {
+            match response.chunk().await.map_err(failed)? {
+                Some(chunk) => body.extend_from_slice(&chunk),
+                None => break,
+            }
         }
         Err(status_error(operation, status, &body))
     }
+}
+
+/// A response body as text for an error: invalid UTF-8 replaced, and cut after
+/// [`MAX_ERROR_BODY`] bytes (at a character boundary) with [`TRUNCATED`] appended.
+fn body_text(body: &[u8]) -> String {
+    if body.len() <= MAX_ERROR_BODY {
+        return String::from_utf8_lossy(body).into_owned();
+    }
+    let mut end = MAX_ERROR_BODY;
+    // Step back over UTF-8 continuation bytes (at most three) so no character is cut in two.
+    while end > MAX_ERROR_BODY - 3 && body[end] & 0xC0 == 0x80 {
+        end -= 1;
+    }
+    let mut text = String::from_utf8_lossy(&body[..end]).into_owned();
+    text.push_str(TRUNCATED);
+    text
 }
 
 fn status_error(operation: &Operation, status: StatusCode, body: &[u8]) -> Error {
@@ -339,7 +367,7 @@ fn status_error(operation: &Operation, status: StatusCode, body: &[u8]) -> Error
     let description = documented(|d, code| matches!(d, Documented::Code(c) if c == code))
         .or_else(|| documented(|d, code| matches!(d, Documented::Range(class) if class == code / 100)))
         .or_else(|| documented(|d, _| matches!(d, Documented::Default)));
-    let body = String::from_utf8_lossy(body).into_owned();
+    let body = body_text(body);
     match description {
         Some(description) => Error::Documented { operation: operation.name, status, description, body },
         None => Error::UnexpectedStatus { operation: operation.name, status, body },

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod codegen;
+pub mod contract;
 pub mod corpus;
 pub mod files;
 pub mod test;

@@ -15,9 +15,12 @@ struct Cli {
 enum Command {
     /// Regenerate a client crate from an OpenAPI document (by default the committed Phase Two client).
     Codegen(CodegenArgs),
-    /// Run every check: formatting, generated-code drift, clippy, tests, doctests, docs, and the
-    /// generator over ../shared/specs when present.
+    /// Run every check: formatting, generated-code drift, clippy, tests, doctests, the contract
+    /// tests against Prism, docs, and the generator over ../shared/specs when present.
     Test,
+    /// Run only the contract tests: the generated clients against Stoplight Prism (needs
+    /// Node.js 20 and npm; installs Prism from tests/contract/package-lock.json).
+    Contract,
     /// Measure generation (stages, floors, memory), generated-code build time and client overhead;
     /// writes target/bench/codegen.json. Builds itself in release mode first.
     Bench {
@@ -35,7 +38,7 @@ enum Command {
         baseline: bool,
     },
     /// Generate a crate (all tags) for every spec in the given folders and `cargo check` each with
-    /// warnings denied (default folders: spec/ and ../shared/specs/ when present).
+    /// warnings denied (default folders: spec/, the fixtures, and ../shared/specs/ when present).
     Corpus {
         /// Folders or spec files to read.
         paths: Vec<std::path::PathBuf>,
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen(args) => xtask::codegen::run(&args),
         Command::Test => xtask::test::run(),
+        Command::Contract => xtask::contract::run().map(drop),
         Command::Bench { quick } => xtask::bench::run(quick),
         Command::BenchMemory { spec, tags, baseline } => xtask::bench::memory_child(&spec, &tags, baseline),
         Command::Corpus { paths, no_compile } => xtask::corpus::run(&paths, !no_compile).map(drop),

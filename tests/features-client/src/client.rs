@@ -113,6 +113,8 @@ impl ClientBuilder {
     }
 
     /// Uses this `reqwest::Client` (its pool, proxy and TLS settings) for all requests.
+    ///
+    /// Leave reqwest's `connection_verbose` off: it logs the raw bytes sent, the token included.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self

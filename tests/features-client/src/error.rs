@@ -55,7 +55,8 @@ pub enum Error {
         status: StatusCode,
         /// What the spec says this status means.
         description: &'static str,
-        /// The response body, as text.
+        /// The response body as text: invalid UTF-8 replaced, and at most 64 KiB of it, ending
+        /// in `… [truncated]` when there was more.
         body: String,
     },
     /// The server answered with a status the spec does not document for this operation.
@@ -65,7 +66,8 @@ pub enum Error {
         operation: &'static str,
         /// The status received.
         status: StatusCode,
-        /// The response body, as text.
+        /// The response body as text: invalid UTF-8 replaced, and at most 64 KiB of it, ending
+        /// in `… [truncated]` when there was more.
         body: String,
     },
     /// No complete response arrived within the timeout.
@@ -93,7 +95,8 @@ pub enum Error {
         operation: &'static str,
         /// The status received.
         status: StatusCode,
-        /// The response body, as text.
+        /// The response body as text: invalid UTF-8 replaced, and at most 64 KiB of it, ending
+        /// in `… [truncated]` when there was more.
         body: String,
         /// What serde_json reported.
         #[source]
@@ -112,7 +115,8 @@ impl Error {
         }
     }
 
-    /// The response body as text, when a response arrived.
+    /// The response body as text, when a response arrived (at most 64 KiB of it; see the
+    /// variants).
     pub fn body(&self) -> Option<&str> {
         match self {
             Self::Documented { body, .. }
