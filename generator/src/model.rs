@@ -107,8 +107,12 @@ pub enum BodyKind {
     Text,
     /// Bytes the caller provides as they are.
     Raw,
-    /// A `multipart/*` body the caller encodes, with its own `Content-Type` (boundary included).
-    Multipart,
+    /// A `multipart/*` body the caller encodes, with its own `Content-Type` (boundary included),
+    /// given in the argument named here.
+    Multipart {
+        /// The name of the `Content-Type` argument.
+        content_type_argument: String,
+    },
 }
 
 /// The successful outcome of an operation.

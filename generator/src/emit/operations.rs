@@ -20,7 +20,7 @@ pub fn operations_file(operations: &[Operation]) -> Box<dyn Iterator<Item = Part
         let types = op.parameters.iter().map(|p| &p.ty).chain(success.iter());
         let body = op.body.iter().filter_map(|b| match &b.kind {
             BodyKind::Json(ty) | BodyKind::Form(ty) => Some(ty),
-            BodyKind::Text | BodyKind::Raw | BodyKind::Multipart => None,
+            BodyKind::Text | BodyKind::Raw | BodyKind::Multipart { .. } => None,
         });
         for ty in types.chain(body) {
             collect_named(ty, &mut model_names);
@@ -100,15 +100,16 @@ fn method(op: &Operation) -> TokenStream {
         let ty = match &body.kind {
             BodyKind::Json(ty) | BodyKind::Form(ty) => borrowed(ty),
             BodyKind::Text => quote! { &str },
-            BodyKind::Raw | BodyKind::Multipart => quote! { Vec<u8> },
+            BodyKind::Raw | BodyKind::Multipart { .. } => quote! { Vec<u8> },
         };
         let ty = if body.required {
             ty
         } else {
             quote! { Option<#ty> }
         };
-        if matches!(body.kind, BodyKind::Multipart) {
-            arguments.push(quote! { content_type: &str });
+        if let BodyKind::Multipart { content_type_argument } = &body.kind {
+            let content_type = ident(content_type_argument);
+            arguments.push(quote! { #content_type: &str });
         }
         arguments.push(quote! { #rust_name: #ty });
     }
@@ -141,7 +142,10 @@ fn method(op: &Operation) -> TokenStream {
             BodyKind::Form(_) => quote! { .form(#media, #value) },
             BodyKind::Text => quote! { .bytes(#media, #value.map(|text| text.as_bytes().to_vec())) },
             BodyKind::Raw => quote! { .bytes(#media, #value) },
-            BodyKind::Multipart => quote! { .bytes_with_type(content_type, #value) },
+            BodyKind::Multipart { content_type_argument } => {
+                let content_type = ident(content_type_argument);
+                quote! { .bytes_with_type(#content_type, #value) }
+            }
         }
     });
     quote! {

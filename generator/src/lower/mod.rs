@@ -310,7 +310,9 @@ fn lower_body<'a>(
                 0 => BodyKind::Json(schema_type(content, media, types)?),
                 1 => BodyKind::Form(schema_type(content, media, types)?),
                 2 => BodyKind::Text,
-                _ if essence(media).starts_with("multipart/") => BodyKind::Multipart,
+                _ if essence(media).starts_with("multipart/") => {
+                    BodyKind::Multipart { content_type_argument: arguments.claim("content_type") }
+                }
                 _ => BodyKind::Raw,
             };
             let media =

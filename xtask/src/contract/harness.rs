@@ -199,7 +199,7 @@ fn operation_tests(out: &mut String, api: &Api, op: &Operation, lib: &str) -> us
             }
             BodyKind::Text if body.required => arguments.push("\"text\"".to_owned()),
             BodyKind::Text => arguments.push("Some(\"text\")".to_owned()),
-            BodyKind::Multipart => {
+            BodyKind::Multipart { .. } => {
                 arguments.push("\"multipart/form-data; boundary=contract\"".to_owned());
                 arguments.push(if body.required { "Vec::<u8>::new()" } else { "Some(Vec::<u8>::new())" }.to_owned());
             }
