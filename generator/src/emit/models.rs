@@ -174,7 +174,7 @@ fn enum_def(name: &proc_macro2::Ident, docs: &TokenStream, variants: &[Variant])
     let items = variants.iter().map(|variant| {
         let rust_name = format_ident!("{}", variant.rust_name);
         let value = &variant.value;
-        let doc = format!(" `{}`", value.replace('`', "'"));
+        let doc = format!(" {}", super::docs::code_span(value));
         quote! {
             #[doc = #doc]
             #[serde(rename = #value)]
