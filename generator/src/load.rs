@@ -12,6 +12,9 @@ use serde_json::{Map, Value};
 pub fn load(text: &str, file: &str) -> Result<OpenAPI, Error> {
     let value = parse_value(text, file)?;
     check_version(&value).map_err(|d| d.in_file(file))?;
+    if let Some((at, message)) = crate::locate::invalid_schema(&value) {
+        return Err(Diagnostic::new(at, format!("not a valid OpenAPI 3.0 node: {message}")).in_file(file));
+    }
     serde_path_to_error::deserialize::<_, OpenAPI>(&value).map_err(|err| {
         let mut at = String::new();
         for segment in err.path().iter() {
@@ -31,7 +34,9 @@ pub fn load(text: &str, file: &str) -> Result<OpenAPI, Error> {
     })
 }
 
-fn parse_value(text: &str, file: &str) -> Result<Value, Error> {
+/// Parses a spec's text (YAML or JSON) into a JSON value, without checking it is OpenAPI.
+/// `file` names the spec in errors.
+pub fn parse_value(text: &str, file: &str) -> Result<Value, Error> {
     if text.trim_start().starts_with('{') {
         return serde_json::from_str(text).map_err(|err| Error::Syntax {
             file: file.to_owned(),

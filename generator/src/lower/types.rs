@@ -23,6 +23,8 @@ pub struct TypeLowerer<'a> {
     defined: BTreeMap<String, TypeDef>,
     /// Pointers of component schemas being lowered or done, so recursion ends.
     started: HashMap<String, String>,
+    /// How many schemas are being lowered, one inside the other (see [`super::MAX_SCHEMA_DEPTH`]).
+    depth: usize,
 }
 
 impl<'a> TypeLowerer<'a> {
@@ -36,7 +38,14 @@ impl<'a> TypeLowerer<'a> {
                 component_names.insert(pointer("/components/schemas", key), name);
             }
         }
-        Self { resolver: Resolver::new(api), component_names, names, defined: BTreeMap::new(), started: HashMap::new() }
+        Self {
+            resolver: Resolver::new(api),
+            component_names,
+            names,
+            defined: BTreeMap::new(),
+            started: HashMap::new(),
+            depth: 0,
+        }
     }
 
     /// The types defined so far, sorted by name, with self-containing fields boxed.
@@ -69,6 +78,16 @@ impl<'a> TypeLowerer<'a> {
     }
 
     fn type_of_resolved(&mut self, resolved: Resolved<'a, Schema>, hint: &str) -> Result<TypeRef, Diagnostic> {
+        if self.depth >= super::MAX_SCHEMA_DEPTH {
+            return Err(super::too_deep(&resolved.pointer));
+        }
+        self.depth += 1;
+        let result = self.lower_resolved(resolved, hint);
+        self.depth -= 1;
+        result
+    }
+
+    fn lower_resolved(&mut self, resolved: Resolved<'a, Schema>, hint: &str) -> Result<TypeRef, Diagnostic> {
         let Resolved { item: schema, pointer: at, component } = resolved;
         if component.is_none() {
             return self.inline_type(schema, &at, hint);
