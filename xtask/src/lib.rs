@@ -3,6 +3,7 @@
 pub mod codegen;
 pub mod corpus;
 pub mod files;
+pub mod fuzz;
 pub mod test;
 
 use std::path::{Path, PathBuf};

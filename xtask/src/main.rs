@@ -23,6 +23,21 @@ enum Command {
         /// Folders or files to read.
         paths: Vec<std::path::PathBuf>,
     },
+    /// Mutation fuzzing: random structural mutations of every corpus spec through the generator.
+    Fuzz(xtask::fuzz::FuzzArgs),
+    /// Runs fuzz cases START..END and reports each on stdout (used by `fuzz`).
+    #[command(hide = true)]
+    FuzzWorker {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long)]
+        start: u64,
+        #[arg(long)]
+        end: u64,
+    },
+    /// Runs the generator on one saved case and reports how it ended (used by `fuzz`).
+    #[command(hide = true)]
+    FuzzFile { path: std::path::PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -31,6 +46,9 @@ fn main() -> ExitCode {
         Command::Codegen(args) => xtask::codegen::run(&args),
         Command::Test => xtask::test::run(),
         Command::Corpus { paths } => xtask::corpus::run(&paths).map(drop),
+        Command::Fuzz(args) => xtask::fuzz::run(&args).map(drop),
+        Command::FuzzWorker { seed, start, end } => xtask::fuzz::worker(seed, start, end),
+        Command::FuzzFile { path } => xtask::fuzz::judge_file(&path),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
