@@ -30,7 +30,7 @@ pub fn cargo_toml(api: &Api, options: &CrateOptions) -> String {
     package.insert("edition".into(), "2021".into());
     package.insert(
         "description".into(),
-        format!("Async Rust client for {}, generated from its OpenAPI document.", api.title).into(),
+        format!("Async Rust client for {}, generated from its OpenAPI document.", single_line(&api.title)).into(),
     );
     package.insert("publish".into(), false.into());
 

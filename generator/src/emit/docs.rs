@@ -12,9 +12,41 @@ pub fn doc_attrs(text: &str) -> TokenStream {
     quote! { #( #[doc = #lines] )* }
 }
 
-/// Joins paragraphs, skipping empty ones, with a blank line between.
+/// `text` when it has something to show once made safe (a description of only bidi controls
+/// or spaces has not), so that the caller's fallback documents the item instead.
+pub fn visible(text: Option<&str>) -> Option<&str> {
+    text.filter(|t| t.chars().any(|c| !c.is_whitespace() && !is_forbidden(c)))
+}
+
+/// Joins paragraphs, skipping empty ones, with a blank line between. A code block left open
+/// in one part is closed at its end, so that it cannot swallow the parts after it.
 pub fn paragraphs<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
-    parts.into_iter().flatten().map(str::trim).filter(|part| !part.is_empty()).collect::<Vec<_>>().join("\n\n")
+    parts
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| match open_fence_at_end(part) {
+            Some(c) => format!("{part}\n{c}{c}{c}"),
+            None => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The fence character of a code block `text` leaves open, by the rules of
+/// [`markdown_for_rustdoc`].
+fn open_fence_at_end(text: &str) -> Option<char> {
+    let mut fence = None;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        fence = match fence {
+            None => fence_char(trimmed),
+            Some(c) if fence_char(trimmed) == Some(c) && trimmed.trim_start_matches(c).is_empty() => None,
+            open => open,
+        };
+    }
+    fence
 }
 
 /// The lines of `text`, made safe for rustdoc: no line of it can start a code block that
@@ -263,5 +295,12 @@ mod tests {
         assert_eq!(code_span("`x``"), "``` `x`` ```");
         assert_eq!(code_span(""), "(the empty string)");
         assert_eq!(code_span("two\nlines"), "`two lines`");
+    }
+
+    #[test]
+    fn a_fence_left_open_in_one_paragraph_is_closed_before_the_next() {
+        let text = paragraphs([Some("intro\n```\nleft open"), Some("Success: 200."), Some("~~~\nx\n~~~")]);
+        assert_eq!(text, "intro\n```\nleft open\n```\n\nSuccess: 200.\n\n~~~\nx\n~~~");
+        assert_eq!(markdown_for_rustdoc(&text)[5], "Success: 200.");
     }
 }

@@ -1,6 +1,6 @@
 //! The `models` module: one Rust type per named schema.
 
-use super::docs::{doc_attrs, paragraphs};
+use super::docs::{code_span, doc_attrs, paragraphs, visible};
 use super::{ident, type_tokens};
 use crate::model::{Field, TypeDef, TypeKind, TypeRef, Variant};
 use proc_macro2::TokenStream;
@@ -38,10 +38,10 @@ fn contains_map(ty: &TypeRef) -> bool {
 
 fn type_def(def: &TypeDef) -> TokenStream {
     let fallback = format!(
-        "The `{}` schema.",
-        def.source.rsplit('/').next().unwrap_or(&def.name).replace("~1", "/").replace("~0", "~")
+        "The {} schema.",
+        code_span(&def.source.rsplit('/').next().unwrap_or(&def.name).replace("~1", "/").replace("~0", "~"))
     );
-    let docs = doc_attrs(def.description.as_deref().unwrap_or(&fallback));
+    let docs = doc_attrs(visible(def.description.as_deref()).unwrap_or(&fallback));
     let name = format_ident!("{}", def.name);
     match &def.kind {
         TypeKind::Struct(fields) => struct_def(&name, &docs, fields),
@@ -78,9 +78,11 @@ fn struct_def(name: &proc_macro2::Ident, docs: &TokenStream, fields: &[Field]) -
     let field_items = fields.iter().map(|field| {
         let rust_name = ident(&field.rust_name);
         let ty = stored_type(field);
-        let fallback = format!("The `{}` property.", field.name);
-        let docs =
-            doc_attrs(&paragraphs([Some(field.description.as_deref().unwrap_or(&fallback)), field.note.as_deref()]));
+        let fallback = format!("The {} property.", code_span(&field.name));
+        let docs = doc_attrs(&paragraphs([
+            Some(visible(field.description.as_deref()).unwrap_or(&fallback)),
+            field.note.as_deref(),
+        ]));
         let wire = &field.name;
         let rename = (field.rust_name != field.name).then(|| quote! { rename = #wire, });
         let serde = match (rename, field.required) {
@@ -174,7 +176,7 @@ fn enum_def(name: &proc_macro2::Ident, docs: &TokenStream, variants: &[Variant])
     let items = variants.iter().map(|variant| {
         let rust_name = format_ident!("{}", variant.rust_name);
         let value = &variant.value;
-        let doc = format!(" {}", super::docs::code_span(value));
+        let doc = format!(" {}", code_span(value));
         quote! {
             #[doc = #doc]
             #[serde(rename = #value)]
