@@ -7,6 +7,7 @@
 
 pub mod emit;
 pub mod error;
+mod hints;
 pub mod load;
 mod locate;
 pub mod lower;

@@ -11,6 +11,7 @@ use serde_json::Value;
 #[derive(Clone, Copy)]
 enum Kind {
     Document,
+    Info,
     Paths,
     PathItem,
     Operation,
@@ -85,7 +86,9 @@ fn check(node: &Value, kind: Kind) -> Result<(), String> {
         T::deserialize(node).map(drop).map_err(|err| err.to_string())
     }
     match kind {
-        Kind::Document | Kind::Paths | Kind::Responses => {
+        Kind::Document => parse::<openapiv3::OpenAPI>(node),
+        Kind::Info => parse::<openapiv3::Info>(node),
+        Kind::Paths | Kind::Responses => {
             children(node, "", kind).into_iter().try_for_each(|(_, child, child_kind)| check(child, child_kind))
         }
         Kind::PathItem => parse::<ReferenceOr<PathItem>>(node),
@@ -128,6 +131,7 @@ fn children<'a>(node: &'a Value, at: &str, kind: Kind) -> Vec<(String, &'a Value
     let own_keys = || -> Vec<String> { node.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default() };
     match kind {
         Kind::Document => {
+            push(&["info"], Kind::Info);
             push(&["components"], Kind::Components);
             push(&["paths"], Kind::Paths);
         }
@@ -142,6 +146,7 @@ fn children<'a>(node: &'a Value, at: &str, kind: Kind) -> Vec<(String, &'a Value
             push(&["responses"], Kind::Responses);
         }
         Kind::Responses => own_keys().iter().for_each(|k| push(&[k], Kind::Response)),
+        Kind::Info => {}
         Kind::Parameter => {
             push(&["schema"], Kind::Schema);
             keys("content").iter().for_each(|media| push(&["content", media, "schema"], Kind::Schema));
