@@ -1212,7 +1212,13 @@ fn watch(mut child: Child) -> (Child, mpsc::Receiver<Option<String>>, std::threa
 }
 
 /// Runs cases `range` in child processes, restarting after each crash or hang.
-fn drive(exe: &Path, seed: u64, range: std::ops::Range<u64>, timeout: Duration) -> Result<Vec<Ended>> {
+fn drive(
+    exe: &Path,
+    seed: u64,
+    range: std::ops::Range<u64>,
+    timeout: Duration,
+    done: &std::sync::atomic::AtomicU64,
+) -> Result<Vec<Ended>> {
     let mut ended = Vec::new();
     let mut next = range.start;
     while next < range.end {
@@ -1246,6 +1252,7 @@ fn drive(exe: &Path, seed: u64, range: std::ops::Range<u64>, timeout: Duration) 
                             });
                             current = None;
                             next = index + 1;
+                            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
                         _ => {}
                     }
@@ -1440,12 +1447,29 @@ fn run_on_big_stack(args: &FuzzArgs) -> Result<Report> {
     );
     let jobs = args.jobs.max(1) as u64;
     let per_job = args.cases.div_ceil(jobs);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut handles = Vec::new();
     for job in 0..jobs {
         let range = (job * per_job).min(args.cases)..((job + 1) * per_job).min(args.cases);
         let exe = exe.clone();
         let seed = args.seed;
-        handles.push(std::thread::spawn(move || drive(&exe, seed, range, timeout)));
+        let done = done.clone();
+        handles.push(std::thread::spawn(move || drive(&exe, seed, range, timeout, &done)));
+    }
+    // A line of progress a minute, so that a long run shows it is alive.
+    let mut last_report = Instant::now();
+    while !handles.iter().all(|h| h.is_finished()) {
+        std::thread::sleep(Duration::from_millis(200));
+        if last_report.elapsed() >= Duration::from_secs(60) {
+            last_report = Instant::now();
+            let count = done.load(std::sync::atomic::Ordering::Relaxed);
+            let rate = count as f64 / started.elapsed().as_secs_f64();
+            println!(
+                "fuzz: {count} of {} cases after {:.0} s ({rate:.0} per second)",
+                args.cases,
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     let mut ended = Vec::new();
     for handle in handles {
