@@ -578,7 +578,7 @@ fn random_value(rng: &mut Rng, not_like: &Value) -> Value {
 
 /// Applies one random mutation; says what it did.
 pub fn mutate(document: &mut Value, rng: &mut Rng) -> String {
-    match rng.below(17) {
+    match rng.below(18) {
         0 => delete_key(document, rng),
         1 => duplicate_entry(document, rng),
         2 | 3 => swap_type(document, rng),
@@ -594,6 +594,7 @@ pub fn mutate(document: &mut Value, rng: &mut Rng) -> String {
         13 => graft(document, rng),
         14 => hostile_enum(document, rng),
         15 => replace_string(document, rng, false),
+        16 => wide(document, rng),
         _ => top_level(document, rng),
     }
 }
@@ -759,6 +760,40 @@ fn deep_ref_chain(document: &mut Value, rng: &mut Rng) -> String {
         );
     }
     format!("a chain of {length} schemas referring to the next{}", if through_property { " by a property" } else { "" })
+}
+
+/// Thousands of schemas that all refer to one another through a hub, or thousands of
+/// operations: width where the other mutations give depth.
+fn wide(document: &mut Value, rng: &mut Rng) -> String {
+    let count = *rng.pick(&[100usize, 500, 1500]);
+    if rng.chance(50) {
+        let Some(schemas) = schemas_mut(document) else { return "document is not a mapping".to_owned() };
+        let hub: Map<String, Value> =
+            (0..count).map(|i| (format!("p{i}"), reference("schemas", &format!("Leaf{i}")))).collect();
+        schemas.insert("Hub".to_owned(), object([("type", "object".into()), ("properties", Value::Object(hub))]));
+        for i in 0..count {
+            let properties =
+                object([("hub", reference("schemas", "Hub")), ("name", object([("type", "string".into())]))]);
+            schemas.insert(format!("Leaf{i}"), object([("type", "object".into()), ("properties", properties)]));
+        }
+        let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+            return "no paths".to_owned();
+        };
+        let content = object([("application/json", object([("schema", reference("schemas", "Hub"))]))]);
+        let ok = object([("description", "ok".into()), ("content", content)]);
+        paths.insert("/hub".to_owned(), object([("get", object([("responses", object([("200", ok)]))]))]));
+        format!("a hub schema holding {count} schemas that hold it")
+    } else {
+        let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+            return "no paths".to_owned();
+        };
+        for i in 0..count {
+            let ok = object([("description", "ok".into())]);
+            let operation = object([("operationId", "same".into()), ("responses", object([("204", ok)]))]);
+            paths.insert(format!("/many/{i}/{{id}}"), object([("post", operation)]));
+        }
+        format!("{count} operations all named `same`")
+    }
 }
 
 fn replace_string(document: &mut Value, rng: &mut Rng, huge: bool) -> String {
@@ -1169,6 +1204,22 @@ pub fn judge_file(path: &Path) -> Result<()> {
     };
     println!("end\t0\t{}\t{}\t{detail}", verdict.tag(), took.as_micros());
     Ok(())
+}
+
+/// The hidden `fuzz-show` command: writes one case's text, to look at or to run by hand.
+pub fn show(seed: u64, index: u64, out: &Path) -> Result<()> {
+    let seeds = load_seeds()?;
+    let text = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || {
+            let case = Case::make(&seeds, seed, index);
+            println!("{}", case.describe());
+            case.text()
+        })
+        .context("starting the fuzz thread")?
+        .join()
+        .map_err(|_| anyhow::anyhow!("making the case panicked"))?;
+    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))
 }
 
 fn one_line(text: &str) -> String {

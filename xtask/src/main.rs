@@ -38,6 +38,15 @@ enum Command {
     /// Runs the generator on one saved case and reports how it ended (used by `fuzz`).
     #[command(hide = true)]
     FuzzFile { path: std::path::PathBuf },
+    /// Writes the text of fuzz case INDEX of the run with SEED to OUT, unshrunk.
+    #[command(hide = true)]
+    FuzzShow {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long)]
+        index: u64,
+        out: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -49,6 +58,7 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => xtask::fuzz::run(&args).map(drop),
         Command::FuzzWorker { seed, start, end } => xtask::fuzz::worker(seed, start, end),
         Command::FuzzFile { path } => xtask::fuzz::judge_file(&path),
+        Command::FuzzShow { seed, index, out } => xtask::fuzz::show(seed, index, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
