@@ -7,7 +7,7 @@ use std::fmt;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The spec file could not be read.
-    #[error("{file}: cannot read the file: {source}")]
+    #[error("{}: cannot read the file: {source}", printable(.file))]
     Read {
         /// The spec file, as given.
         file: String,
@@ -15,7 +15,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The text is not valid YAML or JSON.
-    #[error("{file}:{line}:{column}: not valid {format}: {message}")]
+    #[error("{}:{line}:{column}: not valid {format}: {}", printable(.file), printable(.message))]
     Syntax {
         /// The spec file, as given.
         file: String,
@@ -29,7 +29,7 @@ pub enum Error {
         message: String,
     },
     /// The document parsed but a node in it cannot be used.
-    #[error("{file}#{pointer}: {message}")]
+    #[error("{}#{}: {}", printable(.file), printable(.pointer), printable(.message))]
     Spec {
         /// The spec file, as given.
         file: String,
@@ -38,6 +38,20 @@ pub enum Error {
         /// What is wrong, and what to do about it.
         message: String,
     },
+}
+
+/// `text` safe to print on a terminal: spec text in a message (a key, a `$ref`, a value) keeps
+/// its control characters (an escape sequence could clear the screen or fake output) and bidi
+/// controls (which reorder what is shown) only as `\u{..}` escapes.
+pub fn printable(text: &str) -> String {
+    let escaped = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    };
+    if !text.chars().any(escaped) {
+        return text.to_owned();
+    }
+    text.chars().map(|c| if escaped(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 /// A fault at a node of the document, before the file name is attached.
@@ -71,4 +85,18 @@ impl fmt::Display for Diagnostic {
 pub fn pointer(base: &str, token: impl fmt::Display) -> String {
     let token = token.to_string().replace('~', "~0").replace('/', "~1");
     format!("{base}/{token}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_print_control_and_bidi_characters_as_escapes() {
+        let err =
+            Diagnostic::new("/paths/a\u{1b}[2J", "`#/x\u{202e}y` points to nothing\nfake: line").in_file("api.yaml");
+        assert_eq!(err.to_string(), "api.yaml#/paths/a\\u{1b}[2J: `#/x\\u{202e}y` points to nothing\\u{a}fake: line");
+        let Error::Spec { pointer, .. } = err else { panic!("a spec error") };
+        assert_eq!(pointer, "/paths/a\u{1b}[2J", "the fields keep the text as it is");
+    }
 }

@@ -8,6 +8,7 @@
 pub mod emit;
 pub mod error;
 mod external;
+mod hints;
 pub mod load;
 mod locate;
 pub mod lower;
@@ -47,8 +48,7 @@ pub fn model(text: &str, file: &str, tags: &[String]) -> Result<model::Api, Erro
 
 /// Like [`model()`], reading files that `$ref`s name from `base_dir` (the spec's folder).
 pub fn model_in(text: &str, file: &str, base_dir: Option<&Path>, tags: &[String]) -> Result<model::Api, Error> {
-    let document = load::load_in(text, file, base_dir)?;
-    lower::lower(&document, tags).map_err(|d| d.in_file(file))
+    with_stack(|| model_here(text, file, base_dir, tags))
 }
 
 /// Generates every file of the client crate from a spec's text.
@@ -63,24 +63,58 @@ pub fn generate_in(
     base_dir: Option<&Path>,
     options: &Options,
 ) -> Result<Vec<GeneratedFile>, Error> {
-    let api = model_in(text, file, base_dir, &options.tags)?;
-    let crate_options = &options.crate_options;
-    let print_file = |path: &str| -> Result<GeneratedFile, Error> {
-        let contents = print::print(path, emit::emit_file(path, &api, crate_options), &crate_options.spec_label)?;
-        Ok(GeneratedFile { path: path.to_owned(), contents })
-    };
-    // Files are independent: each is emitted and printed on a thread of its own.
-    std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            emit::file_paths().into_iter().map(|path| scope.spawn(move || print_file(path))).collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(error::Diagnostic::new("", "internal error: a printing thread failed; please report this")
-                        .in_file("(generator)"))
+    with_stack(|| {
+        let api = model_here(text, file, base_dir, &options.tags)?;
+        let crate_options = &options.crate_options;
+        let print_file = |path: &str| -> Result<GeneratedFile, Error> {
+            let contents = print::print(path, emit::emit_file(path, &api, crate_options), &crate_options.spec_label)?;
+            Ok(GeneratedFile { path: path.to_owned(), contents })
+        };
+        // Files are independent: each is emitted and printed on a thread of its own (with the
+        // same stack as the pipeline), or here when no thread can be made.
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = emit::file_paths()
+                .into_iter()
+                .map(|path| {
+                    let spawned = std::thread::Builder::new()
+                        .stack_size(STACK_BYTES)
+                        .spawn_scoped(scope, move || print_file(path));
+                    (path, spawned)
                 })
-            })
-            .collect()
+                .collect();
+            handles
+                .into_iter()
+                .map(|(path, spawned)| match spawned {
+                    Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    Err(_) => print_file(path),
+                })
+                .collect()
+        })
     })
+}
+
+fn model_here(text: &str, file: &str, base_dir: Option<&Path>, tags: &[String]) -> Result<model::Api, Error> {
+    let document = load::load_in(text, file, base_dir)?;
+    lower::lower(&document, tags).map_err(|d| d.in_file(file))
+}
+
+/// The stack the pipeline runs on. Documents nest at most 128 levels (the YAML and JSON parsers'
+/// limit) and chains of schemas at most [`lower::MAX_SCHEMA_DEPTH`]; deserializing and lowering
+/// that deep takes a few megabytes in a debug build, more than a test thread's 2 MiB. Running
+/// on a stack of known size makes the generator's limits independent of the caller's thread.
+pub const STACK_BYTES: usize = 128 * 1024 * 1024;
+
+/// Runs `work` on a thread with [`STACK_BYTES`] of stack (or here, if no thread can be made).
+fn with_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    let work = std::sync::Mutex::new(Some(work));
+    let run = || work.lock().ok().and_then(|mut slot| slot.take()).map(|work| work());
+    let spawned = std::thread::scope(|scope| {
+        std::thread::Builder::new().stack_size(STACK_BYTES).spawn_scoped(scope, run).map(|handle| handle.join())
+    });
+    match spawned {
+        Ok(Ok(Some(result))) => result,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        // No thread could be made: the work has not run, so it runs here.
+        _ => run().expect("the work runs exactly once"),
+    }
 }

@@ -19,6 +19,9 @@ pub fn load_in(text: &str, file: &str, base_dir: Option<&std::path::Path>) -> Re
     check_version(&value).map_err(|d| d.in_file(file))?;
     crate::external::inline_external_refs(&mut value, base_dir, file)?;
     crate::normalize::openapi_31_to_30(&mut value);
+    if let Some((at, message)) = crate::locate::invalid_schema(&value) {
+        return Err(refused(at, &message).in_file(file));
+    }
     serde_path_to_error::deserialize::<_, OpenAPI>(&value).map_err(|err| {
         let mut at = String::new();
         for segment in err.path().iter() {
@@ -34,19 +37,29 @@ pub fn load_in(text: &str, file: &str, base_dir: Option<&std::path::Path>) -> Re
             (deeper, deeper_message) if deeper.len() > at.len() => (deeper, deeper_message),
             _ => (at, message),
         };
-        Diagnostic::new(at, format!("not a valid OpenAPI 3.0 node: {message}")).in_file(file)
+        refused(at, &message).in_file(file)
     })
 }
 
-/// Text (JSON or YAML) -> JSON value, with YAML's scalar keys as strings.
-pub(crate) fn parse_value(text: &str, file: &str) -> Result<Value, Error> {
+/// The error for a node openapiv3 refuses, with what to do about it when that is known.
+fn refused(at: String, message: &str) -> Diagnostic {
+    let text = match crate::hints::node(&at, message) {
+        Some(hint) => format!("not a valid OpenAPI 3.0 node: {message}; {hint}"),
+        None => format!("not a valid OpenAPI 3.0 node: {message}"),
+    };
+    Diagnostic::new(at, text)
+}
+
+/// Parses a spec's text (YAML or JSON) into a JSON value, without checking it is OpenAPI.
+/// `file` names the spec in errors.
+pub fn parse_value(text: &str, file: &str) -> Result<Value, Error> {
     if text.trim_start().starts_with('{') {
         return serde_json::from_str(text).map_err(|err| Error::Syntax {
             file: file.to_owned(),
             format: "JSON",
             line: err.line(),
             column: err.column(),
-            message: err.to_string(),
+            message: format!("{err}; {}", crate::hints::syntax("JSON", &err.to_string())),
         });
     }
     let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|err| {
@@ -56,7 +69,7 @@ pub(crate) fn parse_value(text: &str, file: &str) -> Result<Value, Error> {
             format: "YAML",
             line: location.as_ref().map_or(0, |l| l.line()),
             column: location.as_ref().map_or(0, |l| l.column()),
-            message: err.to_string(),
+            message: format!("{err}; {}", crate::hints::syntax("YAML", &err.to_string())),
         }
     })?;
     yaml.apply_merge().map_err(|err| Diagnostic::new("", format!("YAML merge key: {err}")).in_file(file))?;
@@ -153,9 +166,10 @@ mod tests {
 
     #[test]
     fn invalid_yaml_names_file_line_and_column() {
-        assert_eq!(
-            error_of("openapi: 3.0.0\ninfo: [unclosed\n"),
-            "api.yaml:3:1: not valid YAML: did not find expected ',' or ']' at line 3 column 1, while parsing a flow sequence at line 2 column 7"
+        let message = error_of("openapi: 3.0.0\ninfo: [unclosed\n");
+        assert!(
+            message.starts_with("api.yaml:3:1: not valid YAML: did not find expected ',' or ']' at line 3 column 1, while parsing a flow sequence at line 2 column 7; fix the YAML syntax"),
+            "{message}"
         );
     }
 

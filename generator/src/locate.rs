@@ -11,6 +11,7 @@ use serde_json::Value;
 #[derive(Clone, Copy)]
 enum Kind {
     Document,
+    Info,
     Paths,
     PathItem,
     Operation,
@@ -20,6 +21,38 @@ enum Kind {
     Response,
     Components,
     Schema,
+}
+
+/// The first schema, deepest first, that openapiv3 refuses, with the key at fault.
+///
+/// openapiv3 deserializes a schema by trying one shape after another (`#[serde(untagged)]`),
+/// each of which deserializes the nested schemas again, so a bad schema nested `n` levels deep
+/// costs `2^n` attempts: 16 levels take seconds. Checking every schema after the schemas inside
+/// it are known good keeps each check linear, so the whole pass costs the size of the document
+/// times its depth, and the typed deserialization that follows never backtracks far.
+pub fn invalid_schema(document: &Value) -> Option<(String, String)> {
+    let mut order = Vec::new();
+    let mut stack = vec![(String::new(), document, Kind::Document)];
+    while let Some((at, node, kind)) = stack.pop() {
+        stack.extend(children(node, &at, kind));
+        order.push((at, node, kind));
+    }
+    // Reversed pre-order: every node comes after all the nodes inside it.
+    for (at, node, kind) in order.into_iter().rev() {
+        if matches!(kind, Kind::Schema) && has_schema_inside(node) {
+            if let Err(message) = check(node, kind) {
+                return Some(locate(node, at, kind, message));
+            }
+        }
+    }
+    None
+}
+
+/// Whether a schema nests another one (a leaf schema is checked with its parent, cheaply).
+fn has_schema_inside(node: &Value) -> bool {
+    ["properties", "items", "additionalProperties", "allOf", "oneOf", "anyOf", "not"]
+        .iter()
+        .any(|key| node.get(key).is_some_and(|child| child.is_object() || child.is_array()))
 }
 
 /// The pointer and message of the deepest refused node under the document root.
@@ -53,7 +86,9 @@ fn check(node: &Value, kind: Kind) -> Result<(), String> {
         T::deserialize(node).map(drop).map_err(|err| err.to_string())
     }
     match kind {
-        Kind::Document | Kind::Paths | Kind::Responses => {
+        Kind::Document => parse::<openapiv3::OpenAPI>(node),
+        Kind::Info => parse::<openapiv3::Info>(node),
+        Kind::Paths | Kind::Responses => {
             children(node, "", kind).into_iter().try_for_each(|(_, child, child_kind)| check(child, child_kind))
         }
         Kind::PathItem => parse::<ReferenceOr<PathItem>>(node),
@@ -96,6 +131,7 @@ fn children<'a>(node: &'a Value, at: &str, kind: Kind) -> Vec<(String, &'a Value
     let own_keys = || -> Vec<String> { node.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default() };
     match kind {
         Kind::Document => {
+            push(&["info"], Kind::Info);
             push(&["components"], Kind::Components);
             push(&["paths"], Kind::Paths);
         }
@@ -110,9 +146,14 @@ fn children<'a>(node: &'a Value, at: &str, kind: Kind) -> Vec<(String, &'a Value
             push(&["responses"], Kind::Responses);
         }
         Kind::Responses => own_keys().iter().for_each(|k| push(&[k], Kind::Response)),
-        Kind::Parameter => push(&["schema"], Kind::Schema),
+        Kind::Info => {}
+        Kind::Parameter => {
+            push(&["schema"], Kind::Schema);
+            keys("content").iter().for_each(|media| push(&["content", media, "schema"], Kind::Schema));
+        }
         Kind::RequestBody | Kind::Response => {
             keys("content").iter().for_each(|media| push(&["content", media, "schema"], Kind::Schema));
+            keys("headers").iter().for_each(|name| push(&["headers", name, "schema"], Kind::Schema));
         }
         Kind::Components => {
             keys("schemas").iter().for_each(|k| push(&["schemas", k], Kind::Schema));

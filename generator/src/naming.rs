@@ -3,7 +3,7 @@
 //! missing.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Words that cannot be plain identifiers (strict and reserved keywords of every edition).
 const KEYWORDS: &[&str] = &[
@@ -29,14 +29,25 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "Serialize",
     "Deserialize",
     "Self",
+    // Imported by the generated `operations.rs`.
+    "Call",
+    "Operation",
+    "Documented",
+    "Client",
+    "Method",
 ];
 
 /// Methods the generated `Client` defines besides the operations; operations are named around them.
-pub const CLIENT_METHODS: &[&str] = &["new", "builder", "base_url", "clone", "fmt"];
+pub const CLIENT_METHODS: &[&str] =
+    &["new", "builder", "base_url", "clone", "fmt", "http", "default_headers", "timeout"];
+
+/// Names a generated method's body uses besides its arguments (`self`, and the decoders it
+/// passes by name); arguments are named around them.
+pub const ARGUMENT_NAMES_TAKEN: &[&str] = &["self", "json", "nothing"];
 
 /// A snake_case identifier for `raw` (a field, argument or method name).
 pub fn snake_ident(raw: &str) -> String {
-    let snake = sanitize(&raw.to_snake_case());
+    let snake = sanitize(&ascii(raw).to_snake_case());
     let snake = if snake.is_empty() { "value".to_owned() } else { snake };
     let snake = if snake.starts_with(|c: char| c.is_ascii_digit()) { format!("n{snake}") } else { snake };
     if KEYWORDS.contains(&snake.as_str()) {
@@ -48,7 +59,7 @@ pub fn snake_ident(raw: &str) -> String {
 
 /// An UpperCamelCase identifier for `raw` (a type or variant name).
 pub fn camel_ident(raw: &str) -> String {
-    let camel = sanitize(&raw.to_upper_camel_case());
+    let camel = sanitize(&ascii(raw).to_upper_camel_case());
     let camel = if camel.is_empty() { "Value".to_owned() } else { camel };
     let camel = if camel.starts_with(|c: char| c.is_ascii_digit()) { format!("V{camel}") } else { camel };
     if KEYWORDS.contains(&camel.as_str()) || RESERVED_TYPE_NAMES.contains(&camel.as_str()) {
@@ -58,9 +69,22 @@ pub fn camel_ident(raw: &str) -> String {
     }
 }
 
-/// Keeps only characters that may continue an identifier.
+/// Letters from other scripts, spelled in ASCII (`café` is `cafe`, `Größe` is `Grosse`), so
+/// that a name keeps its meaning when `sanitize` keeps only ASCII.
+fn ascii(raw: &str) -> String {
+    deunicode::deunicode_with_tofu(raw, " ")
+}
+
+/// Keeps only ASCII letters, digits and `_`: other characters may not be valid in an
+/// identifier at all (`²`, `٣`), and rustc warns about many that are (`uncommon_codepoints`,
+/// `mixed_script_confusables`). A name of underscores alone is no name.
 fn sanitize(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect()
+    let kept: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    if kept.chars().all(|c| c == '_') {
+        String::new()
+    } else {
+        kept
+    }
 }
 
 /// The name openapi-generator gives an operation without `operationId`: the path's segments
@@ -81,12 +105,15 @@ pub fn synthesized_operation_name(path: &str, method: &str) -> String {
 #[derive(Debug, Default)]
 pub struct Scope {
     taken: HashSet<String>,
+    /// The next suffix to try for each base: suffixes below it are taken already, so a name
+    /// repeated thousands of times costs no more than a new one.
+    next_suffix: HashMap<String, usize>,
 }
 
 impl Scope {
     /// A scope where `names` are already taken.
     pub fn with_taken<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
-        Self { taken: names.into_iter().map(str::to_owned).collect() }
+        Self { taken: names.into_iter().map(str::to_owned).collect(), next_suffix: HashMap::new() }
     }
 
     /// Claims `base`, or `base` with a suffix (`_2` after snake_case names, `2` after others).
@@ -96,10 +123,14 @@ impl Scope {
         }
         let camel = base.chars().next().is_some_and(char::is_uppercase);
         let separator = if camel || base.ends_with('_') { "" } else { "_" };
-        (2..)
-            .map(|n| format!("{base}{separator}{n}"))
-            .find(|candidate| self.taken.insert(candidate.clone()))
-            .expect("an unbounded range always yields a free name")
+        let next = self.next_suffix.entry(base.to_owned()).or_insert(2);
+        loop {
+            let candidate = format!("{base}{separator}{next}");
+            *next += 1;
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
     }
 }
 
@@ -132,6 +163,52 @@ mod tests {
     }
 
     #[test]
+    fn names_are_ascii_identifiers_whatever_the_spec_says() {
+        assert_eq!(snake_ident("\u{663}abc"), "n3abc", "an Arabic-Indic digit is spelled 3, which cannot start one");
+        assert_eq!(snake_ident("x\u{b2}"), "x2", "a superscript two is spelled 2");
+        assert_eq!(snake_ident("_"), "value");
+        assert_eq!(snake_ident("__"), "value");
+        assert_eq!(camel_ident("\u{540d}\u{524d}"), "MingQian", "other scripts are spelled in ASCII");
+        assert_eq!(snake_ident("caf\u{e9}_au_lait"), "cafe_au_lait");
+        assert_eq!(snake_ident("Gr\u{f6}\u{df}e"), "grosse");
+        let awkward = [
+            "",
+            " ",
+            "*/",
+            "\"",
+            "#[cfg(x)]",
+            "\nfn pwned() {}",
+            "\u{202e}evil",
+            "\u{200b}",
+            "e\u{301}",
+            "\u{1f980}",
+            "\u{2167}",
+            "\u{210c}",
+            "r#type",
+            "Self",
+            "self",
+            "super",
+            "crate",
+            "_1",
+            "1_",
+            "\u{0}",
+            "-",
+            "a-b",
+            "Option",
+            "\u{130}",
+            "\u{1c5}",
+            "\u{3a3}",
+            "\u{10ffff}",
+        ];
+        for raw in awkward {
+            for name in [snake_ident(raw), camel_ident(raw)] {
+                assert!(syn::parse_str::<syn::Ident>(&name).is_ok(), "{raw:?} gave {name:?}, not an identifier");
+                assert!(name.is_ascii(), "{raw:?} gave {name:?}");
+            }
+        }
+    }
+
+    #[test]
     fn collisions_get_deterministic_suffixes() {
         let mut scope = Scope::with_taken(["body"]);
         assert_eq!(scope.claim("body"), "body_2");
@@ -141,5 +218,25 @@ mod tests {
         let mut types = Scope::default();
         assert_eq!(types.claim("Foo"), "Foo");
         assert_eq!(types.claim("Foo"), "Foo2");
+    }
+
+    #[test]
+    fn suffixes_skip_names_taken_directly() {
+        let mut scope = Scope::default();
+        assert_eq!(scope.claim("get_2"), "get_2");
+        assert_eq!(scope.claim("get"), "get");
+        assert_eq!(scope.claim("get"), "get_3");
+        assert_eq!(scope.claim("get"), "get_4");
+        assert_eq!(scope.claim("get_5"), "get_5");
+        assert_eq!(scope.claim("get"), "get_6");
+    }
+
+    #[test]
+    fn thousands_of_repeats_stay_fast() {
+        let mut scope = Scope::default();
+        let started = std::time::Instant::now();
+        let last = (0..20_000).map(|_| scope.claim("op")).last();
+        assert_eq!(last.as_deref(), Some("op_20000"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
     }
 }

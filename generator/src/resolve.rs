@@ -68,6 +68,27 @@ impl<'a> Resolver<'a> {
         self.follow(node, at, "responses", |c, name| c.responses.get_key_value(name))
     }
 
+    /// ` (the ones defined: A, B, ...)` for a components section, or nothing.
+    fn known(&self, section: &str) -> String {
+        let Some(c) = self.components else { return " (the document defines none)".to_owned() };
+        let names: Vec<&String> = match section {
+            "schemas" => c.schemas.keys().collect(),
+            "parameters" => c.parameters.keys().collect(),
+            "requestBodies" => c.request_bodies.keys().collect(),
+            "responses" => c.responses.keys().collect(),
+            _ => Vec::new(),
+        };
+        match names.len() {
+            0 => " (the document defines none)".to_owned(),
+            1..=8 => format!(" (defined: {})", names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")),
+            more => format!(
+                " (defined: {}, and {} more)",
+                names[..8].iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
+                more - 8
+            ),
+        }
+    }
+
     fn follow<T>(
         &self,
         node: &'a ReferenceOr<T>,
@@ -114,7 +135,11 @@ impl<'a> Resolver<'a> {
             let Some((key, target)) = found else {
                 return Err(Diagnostic::new(
                     ref_at,
-                    format!("`{reference}` points to nothing: the document has no #/components/{section}/{escaped}"),
+                    format!(
+                        "`{reference}` points to nothing: the document has no #/components/{section}/{escaped}; \
+                         define it there, or refer to one that exists{}",
+                        self.known(section)
+                    ),
                 ));
             };
             let target_at = pointer(&format!("/components/{section}"), key);

@@ -132,3 +132,29 @@ fn invalid_yaml_error() {
         .expect_err("not YAML");
     insta::assert_snapshot!(err.to_string());
 }
+
+/// The error for one of the broken specs in `tests/fixtures/errors/`.
+fn error_for(name: &str) -> String {
+    let text = read(&format!("tests/fixtures/errors/{name}"));
+    openapi_codegen::generate(&text, name, &options(&[])).map(drop).expect_err("the spec is broken").to_string()
+}
+
+#[test]
+fn swagger_2_error() {
+    insta::assert_snapshot!(error_for("swagger-2.yaml"));
+}
+
+#[test]
+fn openapi_3_1_construct_error() {
+    insta::assert_snapshot!(error_for("type-list-from-3.1.yaml"));
+}
+
+#[test]
+fn missing_required_field_errors() {
+    insta::assert_snapshot!(format!("{}\n{}", error_for("missing-responses.yaml"), error_for("missing-title.yaml")));
+}
+
+#[test]
+fn nested_too_deep_error() {
+    insta::assert_snapshot!(error_for("nested-too-deep.json"));
+}

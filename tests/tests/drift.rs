@@ -33,6 +33,7 @@ fn a_new_field_in_the_spec_is_reported_as_drift() {
         tags: vec!["users".to_owned()],
         crate_name: Some("phasetwo-client".to_owned()),
         check: true,
+        force: false,
     };
     let plan = plan(&args).expect("the edited spec generates");
     let drift = drift(&plan.out, &plan.files).expect("the committed files can be read");

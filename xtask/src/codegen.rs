@@ -48,6 +48,7 @@ impl Preset {
             tags: self.tags.iter().map(|t| (*t).to_owned()).collect(),
             crate_name: Some(self.crate_name.to_owned()),
             check,
+            force: false,
         }
     }
 }
@@ -76,6 +77,10 @@ pub struct CodegenArgs {
     /// not what the generator makes now.
     #[arg(long)]
     pub check: bool,
+    /// Write even when the output folder holds Rust, TOML or Markdown files the generator did
+    /// not write (they are left as they are, unless the generator makes a file of that name).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// What a codegen run would write.
@@ -147,6 +152,9 @@ fn run_one(args: &CodegenArgs) -> Result<()> {
             plan.out.display()
         );
     }
+    if !args.force {
+        refuse_foreign_files(&plan.out)?;
+    }
     let changed = drift.added.len() + drift.changed.len() + drift.stale.len();
     files::apply(&plan.out, &plan.files, &drift)?;
     println!(
@@ -156,4 +164,23 @@ fn run_one(args: &CodegenArgs) -> Result<()> {
         started.elapsed()
     );
     Ok(())
+}
+
+/// Generated and hand-written files do not mix: an output folder holding files the generator
+/// did not write is refused, so that a mistyped `--out` cannot overwrite someone's crate.
+fn refuse_foreign_files(out: &Path) -> Result<()> {
+    let foreign = files::foreign_files(out)?;
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> =
+        foreign.iter().take(5).map(|p| format!("  {}", p.strip_prefix(out).unwrap_or(p).display())).collect();
+    let more = if foreign.len() > 5 { format!("\n  ... and {} more", foreign.len() - 5) } else { String::new() };
+    bail!(
+        "{} holds files the generator did not write:\n{}{more}\nNothing was written. Choose an empty or generated folder for --out, \
+         move those files away, or pass --force to write anyway (the files above are then left as they are, \
+         unless the generator makes a file of the same name)",
+        out.display(),
+        shown.join("\n")
+    )
 }

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// The first line of every file the generator writes; marks files that are ours to replace.
@@ -63,60 +63,203 @@ pub fn drift(root: &Path, wanted: &[(String, String)]) -> Result<Drift> {
     Ok(drift)
 }
 
+/// One step of [`apply_with`], shown to its hook before it happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// The new contents of a file are about to be written to a temporary file beside it.
+    Stage(&'a Path),
+    /// A temporary file is about to be renamed over (or to) this path.
+    Replace(&'a Path),
+    /// This stale generated file is about to be removed.
+    Remove(&'a Path),
+}
+
 /// Brings the disk in line with `wanted`: writes what differs, removes stale generated files.
+/// All or nothing: on any error the files are as they were before.
 pub fn apply(root: &Path, wanted: &[(String, String)], drift: &Drift) -> Result<()> {
+    apply_with(root, wanted, drift, &mut |_| Ok(()))
+}
+
+/// [`apply`], calling `hook` before each step; an error from the hook stops the run there, as
+/// a failing disk would (tests use it to interrupt a write half-way).
+///
+/// Every new file is first written in full to a temporary file beside its target. Only then
+/// are the temporaries renamed over their targets (each rename is atomic) and stale files
+/// removed. If anything fails, the files already replaced get their old contents back, files
+/// that did not exist are removed again, and no temporary file is left behind.
+pub fn apply_with(
+    root: &Path,
+    wanted: &[(String, String)],
+    drift: &Drift,
+    hook: &mut dyn FnMut(Step<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut to_write = Vec::new();
     for (relative, contents) in wanted {
         let path = root.join(relative);
         let differs = drift.added.contains(&path) || drift.changed.iter().any(|(p, _)| *p == path);
         if differs {
-            write_atomically(&path, contents)?;
+            to_write.push((path, contents.as_str()));
         }
     }
-    for path in &drift.stale {
-        fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
+    let mut journal = Journal::default();
+    let result = (|| -> Result<()> {
+        // 1. Stage everything; the targets are untouched so far.
+        let mut staged = Vec::new();
+        for (path, contents) in &to_write {
+            hook(Step::Stage(path))?;
+            let dir = path.parent().context("a file to write has a parent folder")?;
+            journal.create_dir_all(dir)?;
+            let temporary = temporary_path(path);
+            journal.temporaries.push(temporary.clone());
+            write_and_sync(&temporary, contents.as_bytes())
+                .with_context(|| format!("writing {}", temporary.display()))?;
+            staged.push((temporary, path));
+        }
+        // 2. Swap them in, remembering what each one replaced.
+        for (temporary, path) in staged {
+            hook(Step::Replace(path))?;
+            let previous = read_if_exists(path)?;
+            fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))?;
+            journal.temporaries.retain(|t| *t != temporary);
+            journal.replaced.push((path.clone(), previous));
+        }
+        // 3. Remove stale generated files.
+        for path in &drift.stale {
+            hook(Step::Remove(path))?;
+            let previous = read_if_exists(path)?;
+            fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
+            journal.replaced.push((path.clone(), previous));
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        journal.roll_back();
     }
-    Ok(())
+    result
+}
+
+/// What a run of [`apply_with`] changed, so that it can be undone.
+#[derive(Default)]
+struct Journal {
+    /// Temporary files written and not yet renamed.
+    temporaries: Vec<PathBuf>,
+    /// Paths changed, with what they held before (`None`: they did not exist).
+    replaced: Vec<(PathBuf, Option<Vec<u8>>)>,
+    /// Folders created, outermost first.
+    created_dirs: Vec<PathBuf>,
+}
+
+impl Journal {
+    fn create_dir_all(&mut self, dir: &Path) -> Result<()> {
+        let mut missing = Vec::new();
+        let mut current = Some(dir);
+        while let Some(folder) = current {
+            if folder.as_os_str().is_empty() || folder.exists() {
+                break;
+            }
+            missing.push(folder.to_path_buf());
+            current = folder.parent();
+        }
+        for folder in missing.into_iter().rev() {
+            fs::create_dir(&folder).with_context(|| format!("creating {}", folder.display()))?;
+            self.created_dirs.push(folder);
+        }
+        Ok(())
+    }
+
+    /// Best effort: every step is tried even if an earlier one fails.
+    fn roll_back(self) {
+        for temporary in &self.temporaries {
+            let _ = fs::remove_file(temporary);
+        }
+        for (path, previous) in self.replaced.iter().rev() {
+            let _ = match previous {
+                Some(bytes) => write_and_sync(path, bytes),
+                None => fs::remove_file(path),
+            };
+        }
+        for folder in self.created_dirs.iter().rev() {
+            let _ = fs::remove_dir(folder);
+        }
+    }
+}
+
+fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()))
+}
+
+fn write_and_sync(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
 }
 
 /// Writes `contents` to a temporary file beside `path`, then renames it over `path`.
 pub fn write_atomically(path: &Path, contents: &str) -> Result<()> {
     let dir = path.parent().context("a file to write has a parent folder")?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut file = fs::File::create(&temporary)?;
-        file.write_all(contents.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&temporary, path)?;
-        Ok(())
-    })();
+    let temporary = temporary_path(path);
+    let result = write_and_sync(&temporary, contents.as_bytes()).and_then(|()| fs::rename(&temporary, path));
     if result.is_err() {
         let _ = fs::remove_file(&temporary);
     }
     result.with_context(|| format!("writing {}", path.display()))
 }
 
-fn generated_files_under(root: &Path) -> Result<Vec<PathBuf>> {
+/// Files under `root` that the generator did not write and would not overwrite without
+/// `--force`: Rust sources, TOML and Markdown files without the "generated" header. Build
+/// output (`target/`), hidden folders and other kinds of files (`Cargo.lock`) do not count.
+pub fn foreign_files(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for path in files_under(root)? {
+        let counts = path.extension().is_some_and(|e| e == "rs" || e == "toml" || e == "md");
+        if counts && !is_generated(&path) {
+            found.push(path);
+        }
+    }
+    Ok(found)
+}
+
+fn is_generated(path: &Path) -> bool {
+    let Ok(file) = fs::File::open(path) else { return false };
+    let mut start = Vec::new();
+    let _ = std::io::Read::take(file, 64).read_to_end(&mut start);
+    GENERATED_MARKERS.iter().any(|marker| start.starts_with(marker.as_bytes()))
+}
+
+/// Every file under `root`, sorted, skipping `target/` and hidden folders.
+fn files_under(root: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut folders = vec![root.to_path_buf()];
     while let Some(folder) = folders.pop() {
         let Ok(entries) = fs::read_dir(&folder) else { continue };
         for entry in entries {
             let path = entry?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if path.is_dir() {
-                if path.file_name().is_some_and(|n| n != "target") {
+                if name != "target" && !name.starts_with('.') {
                     folders.push(path);
                 }
-            } else if let Ok(text) = fs::read_to_string(&path) {
-                if GENERATED_MARKERS.iter().any(|marker| text.starts_with(marker)) {
-                    found.push(path);
-                }
+            } else if !name.starts_with('.') {
+                found.push(path);
             }
         }
     }
     found.sort();
     Ok(found)
+}
+
+fn generated_files_under(root: &Path) -> Result<Vec<PathBuf>> {
+    Ok(files_under(root)?.into_iter().filter(|path| is_generated(path)).collect())
 }
 
 fn short_diff(old: &str, new: &str, max_lines: usize) -> String {
@@ -177,5 +320,108 @@ mod tests {
         let drift = drift(&root, &[("a.rs".to_owned(), "one\nthree\n".to_owned())]).expect("drift");
         let summary = drift.summary();
         assert!(summary.contains("-two") && summary.contains("+three"), "{summary}");
+    }
+
+    /// Every file under `root` (hidden ones included) with its bytes.
+    fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut folders = vec![root.to_path_buf()];
+        while let Some(folder) = folders.pop() {
+            for entry in fs::read_dir(&folder).expect("readable").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    out.push((path.clone(), Vec::new()));
+                    folders.push(path);
+                } else {
+                    out.push((path.clone(), fs::read(&path).expect("readable")));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// A generated crate on disk, and a new generation that adds, changes and drops files.
+    fn old_tree_and_new_files(name: &str) -> (PathBuf, Vec<(String, String)>) {
+        let root = temp_dir(name);
+        fs::create_dir_all(root.join("src")).expect("src");
+        fs::write(root.join("Cargo.toml"), "# Generated by openapi-codegen\n[package]\n").expect("write");
+        fs::write(root.join("src/lib.rs"), "// Generated by openapi-codegen\nold lib\n").expect("write");
+        fs::write(root.join("src/models.rs"), "// Generated by openapi-codegen\nold models\n").expect("write");
+        fs::write(root.join("src/stale.rs"), "// Generated by openapi-codegen\nstale\n").expect("write");
+        let wanted = vec![
+            ("Cargo.toml".to_owned(), "# Generated by openapi-codegen\n[package]\n".to_owned()),
+            ("src/lib.rs".to_owned(), "// Generated by openapi-codegen\nnew lib\n".to_owned()),
+            ("src/models.rs".to_owned(), "// Generated by openapi-codegen\nnew models\n".to_owned()),
+            ("src/new/deep.rs".to_owned(), "// Generated by openapi-codegen\nnew file in a new folder\n".to_owned()),
+        ];
+        (root, wanted)
+    }
+
+    #[test]
+    fn an_error_at_any_step_leaves_the_previous_output_exactly_as_it_was() {
+        let (root, wanted) = old_tree_and_new_files("interrupted");
+        let before = tree(&root);
+        let drift = drift(&root, &wanted).expect("drift");
+        // Count the steps of an uninterrupted run (on a copy), then fail at each one in turn.
+        let mut steps = Vec::new();
+        {
+            let (copy, wanted) = old_tree_and_new_files("count-steps");
+            let drift = super::drift(&copy, &wanted).expect("drift");
+            apply_with(&copy, &wanted, &drift, &mut |step| {
+                steps.push(format!("{step:?}").replace(copy.to_string_lossy().as_ref(), ""));
+                Ok(())
+            })
+            .expect("applies");
+        }
+        assert_eq!(steps.len(), 3 + 3 + 1, "stage 3 files, replace 3, remove 1: {steps:?}");
+        for (fail_at, step) in steps.iter().enumerate() {
+            let mut seen = 0;
+            let result = apply_with(&root, &wanted, &drift, &mut |_| {
+                seen += 1;
+                if seen > fail_at {
+                    anyhow::bail!("injected failure before step {fail_at}");
+                }
+                Ok(())
+            });
+            let err = result.expect_err("the injected failure stops the run");
+            assert!(err.to_string().contains("injected failure"), "{err:#}");
+            assert_eq!(tree(&root), before, "after a failure before step {fail_at} ({step})");
+        }
+        apply(&root, &wanted, &drift).expect("an uninterrupted run");
+        assert!(super::drift(&root, &wanted).expect("drift").is_empty());
+        assert!(!root.join("src/stale.rs").exists());
+    }
+
+    #[test]
+    fn a_failing_disk_midway_is_rolled_back_too() {
+        let (root, wanted) = old_tree_and_new_files("disk");
+        // A folder where a file must go: staging the file beside it works, the rename fails.
+        let mut drift = drift(&root, &wanted).expect("drift");
+        fs::create_dir_all(root.join("src/models.rs.d")).expect("dir");
+        let mut wanted = wanted;
+        wanted.push(("src/models.rs.d".to_owned(), "// Generated by openapi-codegen\nx\n".to_owned()));
+        drift.added.push(root.join("src/models.rs.d"));
+        let before = tree(&root);
+        let err = apply(&root, &wanted, &drift).expect_err("cannot replace a folder with a file");
+        assert!(err.to_string().contains("models.rs.d"), "{err:#}");
+        assert_eq!(tree(&root), before);
+    }
+
+    #[test]
+    fn hand_written_files_are_foreign_but_build_output_and_lock_files_are_not() {
+        let root = temp_dir("foreign");
+        fs::create_dir_all(root.join("src")).expect("src");
+        fs::create_dir_all(root.join("target/debug")).expect("target");
+        fs::create_dir_all(root.join(".git")).expect("git");
+        fs::write(root.join("src/lib.rs"), "// Generated by openapi-codegen from x\n").expect("write");
+        fs::write(root.join("Cargo.lock"), "# This file is automatically @generated by Cargo.\n").expect("write");
+        fs::write(root.join("target/debug/build.rs"), "fn main() {}\n").expect("write");
+        fs::write(root.join(".git/notes.md"), "mine\n").expect("write");
+        fs::write(root.join("notes.txt"), "mine\n").expect("write");
+        assert!(foreign_files(&root).expect("listed").is_empty());
+        fs::write(root.join("src/main.rs"), "fn main() {}\n").expect("write");
+        fs::write(root.join("README.md"), "# mine\n").expect("write");
+        assert_eq!(foreign_files(&root).expect("listed"), [root.join("README.md"), root.join("src/main.rs")]);
     }
 }

@@ -5,6 +5,7 @@ pub mod codegen;
 pub mod contract;
 pub mod corpus;
 pub mod files;
+pub mod fuzz;
 pub mod test;
 
 use std::path::{Path, PathBuf};

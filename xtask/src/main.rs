@@ -46,6 +46,30 @@ enum Command {
         #[arg(long)]
         no_compile: bool,
     },
+    /// Mutation fuzzing: random structural mutations of every corpus spec through the generator.
+    Fuzz(xtask::fuzz::FuzzArgs),
+    /// Runs fuzz cases START..END and reports each on stdout (used by `fuzz`).
+    #[command(hide = true)]
+    FuzzWorker {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long)]
+        start: u64,
+        #[arg(long)]
+        end: u64,
+    },
+    /// Runs the generator on one saved case and reports how it ended (used by `fuzz`).
+    #[command(hide = true)]
+    FuzzFile { path: std::path::PathBuf },
+    /// Writes the text of fuzz case INDEX of the run with SEED to OUT, unshrunk.
+    #[command(hide = true)]
+    FuzzShow {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long)]
+        index: u64,
+        out: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,6 +81,10 @@ fn main() -> ExitCode {
         Command::Bench { quick } => xtask::bench::run(quick),
         Command::BenchMemory { spec, tags, baseline } => xtask::bench::memory_child(&spec, &tags, baseline),
         Command::Corpus { paths, no_compile } => xtask::corpus::run(&paths, !no_compile).map(drop),
+        Command::Fuzz(args) => xtask::fuzz::run(&args).map(drop),
+        Command::FuzzWorker { seed, start, end } => xtask::fuzz::worker(seed, start, end),
+        Command::FuzzFile { path } => xtask::fuzz::judge_file(&path),
+        Command::FuzzShow { seed, index, out } => xtask::fuzz::show(seed, index, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

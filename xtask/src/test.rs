@@ -46,6 +46,18 @@ pub fn run() -> Result<()> {
             crate::corpus::run(&folders, true).map(drop)
         }),
     ));
+    steps.push((
+        "fuzz (fixed seed)",
+        Box::new(|| {
+            let args = crate::fuzz::FuzzArgs::test_batch();
+            crate::fuzz::run(&args).map(drop).map_err(|err| {
+                err.context(format!(
+                    "reproduce and save the failing cases with `cargo xtask fuzz --seed {} --cases {}`",
+                    args.seed, args.cases
+                ))
+            })
+        }),
+    ));
 
     let mut failed = Vec::new();
     for (name, step) in &steps {

@@ -1,6 +1,6 @@
 //! The `models` module: one Rust type per named schema.
 
-use super::docs::{doc_attrs, paragraphs};
+use super::docs::{code_span, doc_attrs, paragraphs, visible};
 use super::{ident, type_tokens, Part};
 use crate::model::{Field, Outcome, TypeDef, TypeKind, TypeRef, UnionVariant, Variant};
 use proc_macro2::{Ident, TokenStream};
@@ -41,11 +41,11 @@ fn contains_map(ty: &TypeRef) -> bool {
 
 fn type_def(def: &TypeDef) -> TokenStream {
     let fallback = match def.source.strip_prefix("/components/schemas/") {
-        Some(component) => format!("The `{}` schema.", component.replace("~1", "/").replace("~0", "~")),
-        None if def.source.is_empty() => format!("The `{}` type.", def.name),
-        None => format!("The schema at `#{}`.", def.source),
+        Some(component) => format!("The {} schema.", code_span(&component.replace("~1", "/").replace("~0", "~"))),
+        None if def.source.is_empty() => format!("The {} type.", code_span(&def.name)),
+        None => format!("The schema at {}.", code_span(&format!("#{}", def.source))),
     };
-    let docs = doc_attrs(def.description.as_deref().unwrap_or(&fallback));
+    let docs = doc_attrs(visible(def.description.as_deref()).unwrap_or(&fallback));
     let name = format_ident!("{}", def.name);
     match &def.kind {
         TypeKind::Struct(fields) => struct_def(&name, &docs, fields),
@@ -84,9 +84,11 @@ fn struct_def(name: &Ident, docs: &TokenStream, fields: &[Field]) -> TokenStream
     let field_items = fields.iter().map(|field| {
         let rust_name = ident(&field.rust_name);
         let ty = stored_type(field);
-        let fallback = format!("The `{}` property.", field.name);
-        let docs =
-            doc_attrs(&paragraphs([Some(field.description.as_deref().unwrap_or(&fallback)), field.note.as_deref()]));
+        let fallback = format!("The {} property.", code_span(&field.name));
+        let docs = doc_attrs(&paragraphs([
+            Some(visible(field.description.as_deref()).unwrap_or(&fallback)),
+            field.note.as_deref(),
+        ]));
         let wire = &field.name;
         let rename = (field.rust_name != field.name).then(|| quote! { rename = #wire, });
         let serde = match (rename, field.required) {
@@ -182,7 +184,7 @@ fn enum_def(name: &Ident, docs: &TokenStream, variants: &[Variant], fallback: &s
     let fallback = format_ident!("{}", fallback);
     let items = variants.iter().map(|variant| {
         let rust_name = format_ident!("{}", variant.rust_name);
-        let doc = format!(" `{}`", variant.value.replace('`', "'"));
+        let doc = format!(" {}", code_span(&variant.value));
         quote! {
             #[doc = #doc]
             #rust_name,

@@ -1,6 +1,6 @@
 //! The `operations` module: one method on `Client` per operation.
 
-use super::docs::{doc_attrs, paragraphs};
+use super::docs::{code_span, doc_attrs, paragraphs};
 use super::{ident, type_tokens, Part};
 use crate::model::{BodyKind, Operation, Parameter, ParameterLocation, StatusMatch, SuccessBody, TypeRef};
 use proc_macro2::{Literal, TokenStream};
@@ -200,15 +200,15 @@ fn decoder(body: &SuccessBody, statuses: &[u16]) -> TokenStream {
 
 fn method_docs(op: &Operation) -> String {
     let origin = match &op.operation_id {
-        Some(id) => format!("`{} {}` (operation `{id}`).", op.method, op.path),
-        None => format!("`{} {}`.", op.method, op.path),
+        Some(id) => format!("{} (operation {}).", code_span(&format!("{} {}", op.method, op.path)), code_span(id)),
+        None => format!("{}.", code_span(&format!("{} {}", op.method, op.path))),
     };
     let arguments: Vec<String> = op
         .parameters
         .iter()
         .map(|p| match &p.description {
             Some(description) => format!("- `{}`: {}", p.rust_name, description.trim().replace('\n', " ")),
-            None => format!("- `{}`: the `{}` {} parameter.", p.rust_name, p.name, location_word(p.location)),
+            None => format!("- `{}`: the {} {} parameter.", p.rust_name, code_span(&p.name), location_word(p.location)),
         })
         .chain(op.body.iter().map(|b| {
             format!(

@@ -7,11 +7,29 @@ use crate::model::{
     Api, Body, BodyKind, ErrorResponse, Operation, Outcome, Parameter, ParameterLocation, ResponseHeader, StatusMatch,
     Success, SuccessBody, TypeKind, TypeRef,
 };
-use crate::naming::{camel_ident, snake_ident, synthesized_operation_name, Scope, CLIENT_METHODS};
+use crate::naming::{
+    camel_ident, snake_ident, synthesized_operation_name, Scope, ARGUMENT_NAMES_TAKEN, CLIENT_METHODS,
+};
 use crate::resolve::Resolver;
 use heck::ToSnakeCase;
 use openapiv3::{OpenAPI, ParameterSchemaOrContent, ReferenceOr, StatusCode};
 use types::TypeLowerer;
+
+/// How many schemas may be lowered one inside the other, counting inline nesting and the
+/// `$ref`s followed on the way. Legitimate recursion ends at the first repeat, so only a
+/// document built to exhaust the stack (a chain of thousands of schemas) comes near it.
+pub const MAX_SCHEMA_DEPTH: usize = 256;
+
+/// The error for a schema nested past [`MAX_SCHEMA_DEPTH`], at the schema where it stops.
+fn too_deep(at: &str) -> Diagnostic {
+    Diagnostic::new(
+        at,
+        format!(
+            "schemas nest more than {MAX_SCHEMA_DEPTH} levels deep here (counting the `$ref`s followed to get here); \
+             the generator stops rather than exhaust its stack: flatten the nesting or shorten the chain of references"
+        ),
+    )
+}
 
 /// Lowers the operations tagged with one of `tags` (all operations when `tags` is empty).
 pub fn lower(api: &OpenAPI, tags: &[String]) -> Result<Api, Diagnostic> {
@@ -112,7 +130,7 @@ fn lower_operation<'a>(
     types: &mut TypeLowerer<'a>,
 ) -> Result<Operation, Diagnostic> {
     let type_prefix = camel_ident(&name);
-    let mut arguments = Scope::with_taken(["self"]);
+    let mut arguments = Scope::with_taken(ARGUMENT_NAMES_TAKEN.iter().copied());
     let parameters = lower_parameters(op, &type_prefix, &mut arguments, resolver, types)?;
     let body = match &op.operation.request_body {
         Some(node) => {

@@ -23,6 +23,8 @@ pub struct TypeLowerer<'a> {
     defined: BTreeMap<String, TypeDef>,
     /// Pointers of component schemas being lowered or done, so recursion ends.
     started: HashMap<String, String>,
+    /// How many schemas are being lowered, one inside the other (see [`super::MAX_SCHEMA_DEPTH`]).
+    depth: usize,
 }
 
 impl<'a> TypeLowerer<'a> {
@@ -36,7 +38,14 @@ impl<'a> TypeLowerer<'a> {
                 component_names.insert(pointer("/components/schemas", key), name);
             }
         }
-        Self { resolver: Resolver::new(api), component_names, names, defined: BTreeMap::new(), started: HashMap::new() }
+        Self {
+            resolver: Resolver::new(api),
+            component_names,
+            names,
+            defined: BTreeMap::new(),
+            started: HashMap::new(),
+            depth: 0,
+        }
     }
 
     /// The types defined so far, sorted by name, with self-containing fields boxed.
@@ -80,6 +89,16 @@ impl<'a> TypeLowerer<'a> {
     }
 
     fn type_of_resolved(&mut self, resolved: Resolved<'a, Schema>, hint: &str) -> Result<TypeRef, Diagnostic> {
+        if self.depth >= super::MAX_SCHEMA_DEPTH {
+            return Err(super::too_deep(&resolved.pointer));
+        }
+        self.depth += 1;
+        let result = self.lower_resolved(resolved, hint);
+        self.depth -= 1;
+        result
+    }
+
+    fn lower_resolved(&mut self, resolved: Resolved<'a, Schema>, hint: &str) -> Result<TypeRef, Diagnostic> {
         let Resolved { item: schema, pointer: at, component } = resolved;
         if component.is_none() {
             return self.inline_type(schema, &at, hint);
@@ -392,53 +411,152 @@ fn note_for(ty: &TypeRef, schema: &Schema) -> Option<String> {
 }
 
 /// Boxes each field whose type contains, without a `Vec` or map between, the struct that holds
-/// it; otherwise the type would have infinite size.
+/// it; otherwise the type would have infinite size. A field's type contains its struct exactly
+/// when both are in one strongly connected component of the "holds directly" graph, which one
+/// pass finds (Kosaraju): a search per field took quadratic time on thousands of schemas.
 fn box_recursive_fields(types: &mut [TypeDef]) {
-    let direct: HashMap<String, Vec<String>> = types
+    let index: HashMap<String, usize> = types.iter().enumerate().map(|(i, def)| (def.name.clone(), i)).collect();
+    let edges: Vec<Vec<usize>> = types
         .iter()
         .map(|def| {
-            let targets = match &def.kind {
+            let targets: Vec<String> = match &def.kind {
                 TypeKind::Struct(fields) => fields.iter().filter_map(|f| named(&f.ty)).collect(),
                 TypeKind::Union { variants, .. } => variants.iter().filter_map(|v| named(&v.ty)).collect(),
                 TypeKind::Alias(ty) => named(ty).into_iter().collect(),
                 TypeKind::Enum { .. } | TypeKind::Outcomes(_) => Vec::new(),
             };
-            (def.name.clone(), targets)
+            targets.iter().filter_map(|t| index.get(t).copied()).collect()
         })
         .collect();
-    let reaches = |from: &str, to: &str| {
-        let mut stack = vec![from.to_owned()];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(name) = stack.pop() {
-            if name == to {
-                return true;
-            }
-            if seen.insert(name.clone()) {
-                stack.extend(direct.get(&name).into_iter().flatten().cloned());
-            }
-        }
-        false
+    let component = strongly_connected_components(&edges);
+    let in_cycle = |ty: &TypeRef, i: usize| {
+        named(ty).and_then(|t| index.get(&t).copied()).is_some_and(|t| component[t] == component[i])
     };
-    for def in types.iter_mut() {
+    for (i, def) in types.iter_mut().enumerate() {
         match &mut def.kind {
-            TypeKind::Struct(fields) => {
-                for field in fields {
-                    field.boxed = named(&field.ty).is_some_and(|target| reaches(&target, &def.name));
-                }
-            }
+            TypeKind::Struct(fields) => fields.iter_mut().for_each(|field| field.boxed = in_cycle(&field.ty, i)),
             TypeKind::Union { variants, .. } => {
-                for variant in variants {
-                    variant.boxed = named(&variant.ty).is_some_and(|target| reaches(&target, &def.name));
-                }
+                variants.iter_mut().for_each(|variant| variant.boxed = in_cycle(&variant.ty, i))
             }
             _ => {}
         }
     }
 }
 
+/// The component of each node of a directed graph, iteratively (no recursion to overflow).
+fn strongly_connected_components(edges: &[Vec<usize>]) -> Vec<usize> {
+    let n = edges.len();
+    // 1. Nodes in the order their depth-first searches finish.
+    let mut visited = vec![false; n];
+    let mut finished = Vec::with_capacity(n);
+    for start in 0..n {
+        if visited[start] {
+            continue;
+        }
+        visited[start] = true;
+        let mut stack = vec![(start, 0usize)];
+        while let Some((node, next)) = stack.last_mut() {
+            let node = *node;
+            if let Some(&target) = edges[node].get(*next) {
+                *next += 1;
+                if !visited[target] {
+                    visited[target] = true;
+                    stack.push((target, 0));
+                }
+            } else {
+                finished.push(node);
+                stack.pop();
+            }
+        }
+    }
+    // 2. On the reversed graph, in reverse finishing order, each search is one component.
+    let mut reversed = vec![Vec::new(); n];
+    for (from, targets) in edges.iter().enumerate() {
+        for &to in targets {
+            reversed[to].push(from);
+        }
+    }
+    let mut component = vec![usize::MAX; n];
+    for &root in finished.iter().rev() {
+        if component[root] != usize::MAX {
+            continue;
+        }
+        component[root] = root;
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            for &source in &reversed[node] {
+                if component[source] == usize::MAX {
+                    component[source] = root;
+                    stack.push(source);
+                }
+            }
+        }
+    }
+    component
+}
+
 fn named(ty: &TypeRef) -> Option<String> {
     match ty {
         TypeRef::Named(name) => Some(name.clone()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(name: &str, ty: TypeRef) -> Field {
+        Field {
+            name: name.to_owned(),
+            rust_name: name.to_owned(),
+            ty,
+            required: true,
+            nullable: false,
+            boxed: false,
+            description: None,
+            note: None,
+        }
+    }
+
+    fn def(name: &str, fields: Vec<Field>) -> TypeDef {
+        TypeDef { name: name.to_owned(), description: None, source: String::new(), kind: TypeKind::Struct(fields) }
+    }
+
+    #[test]
+    fn only_fields_that_lead_back_to_their_struct_are_boxed() {
+        let named = |n: &str| TypeRef::Named(n.to_owned());
+        let mut types = vec![
+            def("A", vec![field("b", named("B")), field("c", named("C")), field("me", named("A"))]),
+            def("B", vec![field("a", named("A"))]),
+            def("C", vec![field("list", TypeRef::List(Box::new(named("A")))), field("d", named("D"))]),
+            def("D", vec![field("s", TypeRef::String)]),
+        ];
+        box_recursive_fields(&mut types);
+        let boxed: Vec<(String, String)> = types
+            .iter()
+            .flat_map(|d| match &d.kind {
+                TypeKind::Struct(fields) => {
+                    fields.iter().filter(|f| f.boxed).map(|f| (d.name.clone(), f.name.clone())).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        let expected = [("A", "b"), ("A", "me"), ("B", "a")].map(|(a, b)| (a.to_owned(), b.to_owned()));
+        assert_eq!(boxed, expected, "a Vec in between needs no box; D never leads back");
+    }
+
+    #[test]
+    fn thousands_of_mutually_recursive_schemas_take_linear_time() {
+        // A hub holding 20,000 leaves that each hold the hub: a search per field was quadratic.
+        let n = 20_000;
+        let hub = (0..n).map(|i| field(&format!("p{i}"), TypeRef::Named(format!("Leaf{i}")))).collect();
+        let mut types = vec![def("Hub", hub)];
+        types.extend((0..n).map(|i| def(&format!("Leaf{i}"), vec![field("hub", TypeRef::Named("Hub".to_owned()))])));
+        let started = std::time::Instant::now();
+        box_recursive_fields(&mut types);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+        let all_boxed = types.iter().all(|d| matches!(&d.kind, TypeKind::Struct(f) if f.iter().all(|f| f.boxed)));
+        assert!(all_boxed, "every field is on the cycle");
     }
 }
