@@ -111,7 +111,7 @@ pub fn apply_with(
             journal.create_dir_all(dir)?;
             let temporary = temporary_path(path);
             journal.temporaries.push(temporary.clone());
-            write_and_sync(&temporary, contents.as_bytes())
+            write_temporary(&temporary, contents.as_bytes())
                 .with_context(|| format!("writing {}", temporary.display()))?;
             staged.push((temporary, path));
         }
@@ -174,7 +174,7 @@ impl Journal {
         }
         for (path, previous) in self.replaced.iter().rev() {
             let _ = match previous {
-                Some(bytes) => write_and_sync(path, bytes),
+                Some(bytes) => write_temporary(path, bytes),
                 None => fs::remove_file(path),
             };
         }
@@ -197,10 +197,12 @@ fn temporary_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()))
 }
 
-fn write_and_sync(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// Writes a temporary file. The rename that follows is what makes the change all-or-nothing for
+/// readers and for a failing or killed generator; an fsync would only add survival of a power
+/// loss, at a cost `cargo xtask bench` showed to be most of the write stage (an fsync per file).
+fn write_temporary(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut file = fs::File::create(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
+    file.write_all(contents)
 }
 
 /// Writes `contents` to a temporary file beside `path`, then renames it over `path`.
@@ -208,7 +210,7 @@ pub fn write_atomically(path: &Path, contents: &str) -> Result<()> {
     let dir = path.parent().context("a file to write has a parent folder")?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let temporary = temporary_path(path);
-    let result = write_and_sync(&temporary, contents.as_bytes()).and_then(|()| fs::rename(&temporary, path));
+    let result = write_temporary(&temporary, contents.as_bytes()).and_then(|()| fs::rename(&temporary, path));
     if result.is_err() {
         let _ = fs::remove_file(&temporary);
     }
