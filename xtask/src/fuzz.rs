@@ -1124,7 +1124,11 @@ pub fn judge(text: &str, label: &str) -> Verdict {
             if file != label {
                 return Verdict::Bad(format!("error names {file:?}, not the spec: {message}"));
             }
-            let document = openapi_codegen::load::parse_value(text, label).ok();
+            let Ok(document) = openapi_codegen::load::parse_value(text, label) else {
+                // The fault is in turning YAML into JSON: there is no JSON document to look in.
+                return Verdict::SpecError { at_root: pointer.is_empty() };
+            };
+            let document = Some(document);
             let parent = pointer.rsplit_once('/').map_or("", |(parent, _)| parent);
             let exists =
                 document.as_ref().is_some_and(|d| d.pointer(&pointer).is_some() || d.pointer(parent).is_some());
