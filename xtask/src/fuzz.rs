@@ -1543,6 +1543,26 @@ pub struct Report {
     pub saved: Vec<PathBuf>,
 }
 
+/// The binary to run workers from: this process's own. `cargo xtask test` runs `cargo test
+/// --workspace` before the fuzz step, which relinks `target/debug/xtask` (other features)
+/// under the running process; the file is then gone, but on Linux `/proc/self/exe` still runs
+/// it, and elsewhere the new file at the same path is a build of the same sources.
+fn own_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("finding the xtask binary")?;
+    if exe.exists() {
+        return Ok(exe);
+    }
+    let proc_self = PathBuf::from("/proc/self/exe");
+    if proc_self.exists() {
+        return Ok(proc_self);
+    }
+    let shown = exe.to_string_lossy();
+    match shown.strip_suffix(" (deleted)").map(PathBuf::from) {
+        Some(rebuilt) if rebuilt.exists() => Ok(rebuilt),
+        _ => bail!("the xtask binary {} is gone; run the command again", exe.display()),
+    }
+}
+
 /// `cargo xtask fuzz`.
 pub fn run(args: &FuzzArgs) -> Result<Report> {
     // Rebuilding and shrinking cases recurses through very deep documents: a big stack.
@@ -1557,7 +1577,7 @@ pub fn run(args: &FuzzArgs) -> Result<Report> {
 
 fn run_on_big_stack(args: &FuzzArgs) -> Result<Report> {
     let started = Instant::now();
-    let exe = std::env::current_exe().context("finding the xtask binary")?;
+    let exe = own_binary()?;
     let seeds = load_seeds()?;
     let timeout = Duration::from_secs_f64(args.timeout);
     println!(
