@@ -106,12 +106,23 @@ fn yaml_to_json(yaml: serde_yaml::Value, at: &str) -> Result<Value, Diagnostic> 
         Y::Mapping(entries) => {
             let mut map = Map::new();
             for (key, item) in entries {
+                let mut key = key;
+                // A tagged key (`!tag name:`) is its value; the tag means nothing to OpenAPI.
+                while let Y::Tagged(tagged) = key {
+                    key = tagged.value;
+                }
                 let key = match key {
                     Y::String(s) => s,
                     Y::Number(n) => n.to_string(),
                     Y::Bool(b) => b.to_string(),
                     Y::Null => "null".to_owned(),
-                    _ => return Err(Diagnostic::new(at, "a mapping key must be a scalar")),
+                    _ => {
+                        return Err(Diagnostic::new(
+                            at,
+                            "a key of this mapping is a list or a mapping; keys must be text, \
+                             numbers or booleans (quote the key if it is meant as text)",
+                        ))
+                    }
                 };
                 let value = yaml_to_json(item, &pointer(at, &key))?;
                 map.insert(key, value);

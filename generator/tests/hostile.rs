@@ -92,3 +92,28 @@ fn an_invalid_schema_deep_down_is_found_without_backtracking() {
         &format!("/paths/~1a/get/responses/200/content/application~1json/schema{}/type", "/properties/p".repeat(40))
     );
 }
+
+#[test]
+fn a_server_default_of_400_000_newlines_stays_one_line_of_docs() {
+    // Seed 7, case 78124: the URL was documented a line per newline, which took seconds.
+    let text = serde_json_text(&"\n".repeat(400_000));
+    let files = {
+        let started = Instant::now();
+        let files = openapi_codegen::generate(&text, "hostile.json", &options()).expect("generates");
+        assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+        files
+    };
+    let lib = &files.iter().find(|f| f.path == "src/lib.rs").expect("lib.rs").contents;
+    let doc = lib.lines().find(|l| l.contains("The server the spec names first")).expect("documented");
+    assert!(doc.len() < 1000 && lib.lines().count() < 200, "{} lines", lib.lines().count());
+}
+
+/// A spec whose server's `host` variable defaults to `host`.
+fn serde_json_text(host: &str) -> String {
+    let host = host.replace('\n', "\\n");
+    format!(
+        r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}},
+            "servers": [{{"url": "https://{{host}}/v1", "variables": {{"host": {{"default": "{host}"}}}}}}],
+            "paths": {{"/a": {{"get": {{"responses": {{"204": {{"description": "done"}}}}}}}}}}}}"#
+    )
+}

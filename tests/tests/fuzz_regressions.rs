@@ -21,7 +21,7 @@ fn every_saved_fuzz_case_ends_in_parsable_code_or_a_located_error() {
         let text = std::fs::read_to_string(path).expect("readable case");
         let label = path.file_name().expect("a file name").to_string_lossy().into_owned();
         let started = Instant::now();
-        let (verdict, _) = run_one(text, label.clone());
+        let (verdict, _) = run_one(text, label.clone(), None);
         let took = started.elapsed();
         println!("{label}: {verdict:?} in {took:.1?}");
         if let Verdict::Bad(why) = &verdict {

@@ -53,6 +53,59 @@ pub struct FuzzArgs {
     /// Do not shrink and save failing cases under generator/tests/fuzz-regressions/.
     #[arg(long)]
     pub no_save: bool,
+    /// Where failing cases are saved. [default: generator/tests/fuzz-regressions]
+    #[arg(long)]
+    pub save_dir: Option<PathBuf>,
+    /// Make every fifth case fail this way on purpose (checks that the harness catches it).
+    #[arg(long, value_enum, hide = true)]
+    pub inject: Option<Fault>,
+}
+
+/// A failure the harness injects on purpose, to show that it catches each way a case can fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fault {
+    /// A panic.
+    Panic,
+    /// A stack overflow, which aborts the process.
+    Overflow,
+    /// A case that never ends.
+    Hang,
+}
+
+impl Fault {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Panic => "panic",
+            Fault::Overflow => "overflow",
+            Fault::Hang => "hang",
+        }
+    }
+
+    /// Which cases of a run it hits.
+    fn hits(index: u64) -> bool {
+        index % 5 == 2
+    }
+
+    fn happen(self) -> Verdict {
+        match self {
+            Fault::Panic => panic!("injected panic"),
+            Fault::Overflow => {
+                fn deeper(n: u64) -> u64 {
+                    let buffer = std::hint::black_box([n; 64]);
+                    if buffer[0] == u64::MAX {
+                        0
+                    } else {
+                        deeper(buffer[1] + 1) + buffer[2]
+                    }
+                }
+                Verdict::Bad(format!("the stack did not overflow: {}", deeper(0)))
+            }
+            Fault::Hang => loop {
+                std::thread::sleep(Duration::from_secs(1));
+            },
+        }
+    }
 }
 
 impl FuzzArgs {
@@ -62,7 +115,7 @@ impl FuzzArgs {
         // The batch runs in a debug build, several times slower than release: the largest
         // mutants (a hub of 1,500 schemas) take about 2.5 s of CPU there, 0.5 s in release, so a
         // case counts as a hang only after 30 s.
-        Self { cases: TEST_CASES, seed: TEST_SEED, jobs: 2, timeout: 30.0, no_save: true }
+        Self { cases: TEST_CASES, seed: TEST_SEED, jobs: 2, timeout: 30.0, no_save: true, save_dir: None, inject: None }
     }
 }
 
@@ -768,7 +821,7 @@ fn deep_ref_chain(document: &mut Value, rng: &mut Rng) -> String {
 /// Thousands of schemas that all refer to one another through a hub, or thousands of
 /// operations: width where the other mutations give depth.
 fn wide(document: &mut Value, rng: &mut Rng) -> String {
-    let count = *rng.pick(&[100usize, 500, 1500]);
+    let count = *rng.pick(&[100usize, 300, 1000]);
     if rng.chance(50) {
         let Some(schemas) = schemas_mut(document) else { return "document is not a mapping".to_owned() };
         let hub: Map<String, Value> =
@@ -1074,7 +1127,11 @@ pub fn judge(text: &str, label: &str) -> Verdict {
             if file != label {
                 return Verdict::Bad(format!("error names {file:?}, not the spec: {message}"));
             }
-            let document = openapi_codegen::load::parse_value(text, label).ok();
+            let Ok(document) = openapi_codegen::load::parse_value(text, label) else {
+                // The fault is in turning YAML into JSON: there is no JSON document to look in.
+                return Verdict::SpecError { at_root: pointer.is_empty() };
+            };
+            let document = Some(document);
             let parent = pointer.rsplit_once('/').map_or("", |(parent, _)| parent);
             let exists =
                 document.as_ref().is_some_and(|d| d.pointer(&pointer).is_some() || d.pointer(parent).is_some());
@@ -1141,11 +1198,15 @@ fn quiet_panics() {
 
 /// Runs `text` through [`judge`] on a thread with [`CASE_STACK_BYTES`] of stack, turning a panic
 /// into a bad verdict. Returns the verdict and the time the generator took.
-pub fn run_one(text: String, label: String) -> (Verdict, Duration) {
+/// With `fault`, fails that way instead.
+pub fn run_one(text: String, label: String, fault: Option<Fault>) -> (Verdict, Duration) {
     let started = Instant::now();
-    let handle = std::thread::Builder::new()
-        .stack_size(CASE_STACK_BYTES)
-        .spawn(move || std::panic::catch_unwind(|| judge(&text, &label)));
+    let handle = std::thread::Builder::new().stack_size(CASE_STACK_BYTES).spawn(move || {
+        std::panic::catch_unwind(|| match fault {
+            Some(fault) => fault.happen(),
+            None => judge(&text, &label),
+        })
+    });
     let verdict = match handle.map(|h| h.join()) {
         Ok(Ok(Ok(verdict))) => verdict,
         Ok(_) => {
@@ -1158,19 +1219,20 @@ pub fn run_one(text: String, label: String) -> (Verdict, Duration) {
 }
 
 /// The hidden `fuzz-worker` command: runs cases `start..end`, one line per event on stdout.
-pub fn worker(seed: u64, start: u64, end: u64) -> Result<()> {
+/// With `fault`, every fifth case fails that way.
+pub fn worker(seed: u64, start: u64, end: u64, fault: Option<Fault>) -> Result<()> {
     quiet_panics();
     // Making and writing out a case recurses through documents thousands of levels deep; that
     // is the harness's work, so it gets a big stack, and the generator runs on its own thread.
     std::thread::Builder::new()
         .stack_size(1 << 30)
-        .spawn(move || worker_loop(seed, start, end))
+        .spawn(move || worker_loop(seed, start, end, fault))
         .context("starting the fuzz thread")?
         .join()
         .map_err(|_| anyhow::anyhow!("the fuzz harness panicked"))?
 }
 
-fn worker_loop(seed: u64, start: u64, end: u64) -> Result<()> {
+fn worker_loop(seed: u64, start: u64, end: u64, fault: Option<Fault>) -> Result<()> {
     let seeds = load_seeds()?;
     let stdout = std::io::stdout();
     for index in start..end {
@@ -1181,7 +1243,8 @@ fn worker_loop(seed: u64, start: u64, end: u64) -> Result<()> {
         }
         let case = Case::make(&seeds, seed, index);
         let text = case.text();
-        let (verdict, took) = run_one(text, format!("fuzz-{index}.{}", case.format.extension()));
+        let fault = fault.filter(|_| Fault::hits(index));
+        let (verdict, took) = run_one(text, format!("fuzz-{index}.{}", case.format.extension()), fault);
         let detail = match &verdict {
             Verdict::Bad(message) => one_line(message),
             _ => String::new(),
@@ -1196,11 +1259,12 @@ fn worker_loop(seed: u64, start: u64, end: u64) -> Result<()> {
 }
 
 /// The hidden `fuzz-file` command: judges one saved case; prints its verdict.
-pub fn judge_file(path: &Path) -> Result<()> {
+/// With `fault`, fails that way instead.
+pub fn judge_file(path: &Path, fault: Option<Fault>) -> Result<()> {
     quiet_panics();
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let label = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let (verdict, took) = run_one(text, label);
+    let (verdict, took) = run_one(text, label, fault);
     let detail = match &verdict {
         Verdict::Bad(message) => one_line(message),
         _ => String::new(),
@@ -1272,13 +1336,19 @@ fn drive(
     range: std::ops::Range<u64>,
     timeout: Duration,
     done: &std::sync::atomic::AtomicU64,
+    fault: Option<Fault>,
 ) -> Result<Vec<Ended>> {
     let mut ended = Vec::new();
     let mut next = range.start;
     while next < range.end {
-        let child = Command::new(exe)
+        let mut command = Command::new(exe);
+        command
             .args(["fuzz-worker", "--seed", &seed.to_string(), "--start", &next.to_string(), "--end"])
-            .arg(range.end.to_string())
+            .arg(range.end.to_string());
+        if let Some(fault) = fault {
+            command.args(["--inject", fault.name()]);
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1315,7 +1385,10 @@ fn drive(
                     let status = child.wait()?;
                     let stderr = errors.join().unwrap_or_default();
                     if let Some((index, started)) = current {
-                        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_owned();
+                        let mut last: Vec<&str> =
+                            stderr.lines().rev().filter(|l| !l.trim().is_empty()).take(2).collect();
+                        last.reverse();
+                        let last = last.join(" / ");
                         ended.push(Ended {
                             index,
                             tag: "crash".to_owned(),
@@ -1352,14 +1425,13 @@ fn drive(
 }
 
 /// Runs the saved text at `path` in a child process; the tag it ends with.
-fn judge_in_child(exe: &Path, path: &Path, timeout: Duration) -> Result<String> {
-    let child = Command::new(exe)
-        .arg("fuzz-file")
-        .arg(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+fn judge_in_child(exe: &Path, path: &Path, timeout: Duration, fault: Option<Fault>) -> Result<String> {
+    let mut command = Command::new(exe);
+    command.arg("fuzz-file").arg(path);
+    if let Some(fault) = fault {
+        command.args(["--inject", fault.name()]);
+    }
+    let child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let (mut child, lines, errors) = watch(child);
     let started = Instant::now();
     loop {
@@ -1386,7 +1458,7 @@ fn judge_in_child(exe: &Path, path: &Path, timeout: Duration) -> Result<String> 
 }
 
 /// Shrinks a failing case: removes what it can while the case still fails the same way.
-fn shrink(exe: &Path, case: &Case, tag: &str, timeout: Duration, scratch: &Path) -> Value {
+fn shrink(exe: &Path, case: &Case, tag: &str, timeout: Duration, scratch: &Path, fault: Option<Fault>) -> Value {
     let mut document = case.document.clone();
     if case.text_edit.is_some() {
         return document;
@@ -1397,7 +1469,7 @@ fn shrink(exe: &Path, case: &Case, tag: &str, timeout: Duration, scratch: &Path)
         if std::fs::write(scratch, text).is_err() {
             return false;
         }
-        judge_in_child(exe, scratch, timeout).is_ok_and(|t| t == tag)
+        judge_in_child(exe, scratch, timeout, fault).is_ok_and(|t| t == tag)
     };
     let mut attempts = 0;
     let mut changed = true;
@@ -1474,6 +1546,26 @@ pub struct Report {
     pub saved: Vec<PathBuf>,
 }
 
+/// The binary to run workers from: this process's own. `cargo xtask test` runs `cargo test
+/// --workspace` before the fuzz step, which relinks `target/debug/xtask` (other features)
+/// under the running process; the file is then gone, but on Linux `/proc/self/exe` still runs
+/// it, and elsewhere the new file at the same path is a build of the same sources.
+fn own_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("finding the xtask binary")?;
+    if exe.exists() {
+        return Ok(exe);
+    }
+    let proc_self = PathBuf::from("/proc/self/exe");
+    if proc_self.exists() {
+        return Ok(proc_self);
+    }
+    let shown = exe.to_string_lossy();
+    match shown.strip_suffix(" (deleted)").map(PathBuf::from) {
+        Some(rebuilt) if rebuilt.exists() => Ok(rebuilt),
+        _ => bail!("the xtask binary {} is gone; run the command again", exe.display()),
+    }
+}
+
 /// `cargo xtask fuzz`.
 pub fn run(args: &FuzzArgs) -> Result<Report> {
     // Rebuilding and shrinking cases recurses through very deep documents: a big stack.
@@ -1488,7 +1580,7 @@ pub fn run(args: &FuzzArgs) -> Result<Report> {
 
 fn run_on_big_stack(args: &FuzzArgs) -> Result<Report> {
     let started = Instant::now();
-    let exe = std::env::current_exe().context("finding the xtask binary")?;
+    let exe = own_binary()?;
     let seeds = load_seeds()?;
     let timeout = Duration::from_secs_f64(args.timeout);
     println!(
@@ -1508,7 +1600,8 @@ fn run_on_big_stack(args: &FuzzArgs) -> Result<Report> {
         let exe = exe.clone();
         let seed = args.seed;
         let done = done.clone();
-        handles.push(std::thread::spawn(move || drive(&exe, seed, range, timeout, &done)));
+        let fault = args.inject;
+        handles.push(std::thread::spawn(move || drive(&exe, seed, range, timeout, &done, fault)));
     }
     // A line of progress a minute, so that a long run shows it is alive.
     let mut last_report = Instant::now();
@@ -1559,7 +1652,7 @@ fn run_on_big_stack(args: &FuzzArgs) -> Result<Report> {
         println!("FAILED case #{index} ({tag}): {detail}\n  case: {}", case.describe());
     }
     if !args.no_save && !report.failures.is_empty() {
-        let dir = crate::workspace_root().join(REGRESSIONS_DIR);
+        let dir = args.save_dir.clone().unwrap_or_else(|| crate::workspace_root().join(REGRESSIONS_DIR));
         std::fs::create_dir_all(&dir)?;
         let scratch_dir = std::env::temp_dir().join(format!("xtask-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&scratch_dir)?;
@@ -1567,7 +1660,9 @@ fn run_on_big_stack(args: &FuzzArgs) -> Result<Report> {
         let mut kinds: BTreeMap<(String, String), usize> = BTreeMap::new();
         let mut saved = 0;
         for (index, tag, detail) in &report.failures {
-            let kind = kinds.entry((tag.clone(), detail.clone())).or_default();
+            // Numbers (thread ids, sizes) do not make another way of failing.
+            let shape: String = detail.chars().filter(|c| !c.is_ascii_digit()).collect();
+            let kind = kinds.entry((tag.clone(), shape)).or_default();
             *kind += 1;
             if *kind > 1 || saved >= 8 {
                 continue;
@@ -1575,7 +1670,8 @@ fn run_on_big_stack(args: &FuzzArgs) -> Result<Report> {
             saved += 1;
             let case = Case::make(&seeds, args.seed, *index);
             let scratch = scratch_dir.join(format!("case.{}", case.format.extension()));
-            let shrunk = shrink(&exe, &case, tag, timeout, &scratch);
+            let fault = args.inject.filter(|_| Fault::hits(*index));
+            let shrunk = shrink(&exe, &case, tag, timeout, &scratch, fault);
             let text = render(&shrunk, case.format, case.text_edit);
             let path = dir.join(format!("seed{}-case{}.{}", args.seed, index, case.format.extension()));
             std::fs::write(&path, text)?;

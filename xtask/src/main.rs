@@ -57,10 +57,16 @@ enum Command {
         start: u64,
         #[arg(long)]
         end: u64,
+        #[arg(long, value_enum)]
+        inject: Option<xtask::fuzz::Fault>,
     },
     /// Runs the generator on one saved case and reports how it ended (used by `fuzz`).
     #[command(hide = true)]
-    FuzzFile { path: std::path::PathBuf },
+    FuzzFile {
+        path: std::path::PathBuf,
+        #[arg(long, value_enum)]
+        inject: Option<xtask::fuzz::Fault>,
+    },
     /// Writes the text of fuzz case INDEX of the run with SEED to OUT, unshrunk.
     #[command(hide = true)]
     FuzzShow {
@@ -82,8 +88,8 @@ fn main() -> ExitCode {
         Command::BenchMemory { spec, tags, baseline } => xtask::bench::memory_child(&spec, &tags, baseline),
         Command::Corpus { paths, no_compile } => xtask::corpus::run(&paths, !no_compile).map(drop),
         Command::Fuzz(args) => xtask::fuzz::run(&args).map(drop),
-        Command::FuzzWorker { seed, start, end } => xtask::fuzz::worker(seed, start, end),
-        Command::FuzzFile { path } => xtask::fuzz::judge_file(&path),
+        Command::FuzzWorker { seed, start, end, inject } => xtask::fuzz::worker(seed, start, end, inject),
+        Command::FuzzFile { path, inject } => xtask::fuzz::judge_file(&path, inject),
         Command::FuzzShow { seed, index, out } => xtask::fuzz::show(seed, index, &out),
     };
     match result {

@@ -1,6 +1,6 @@
 //! The crate around the code: `Cargo.toml` and `lib.rs`.
 
-use super::docs::{doc_attrs, markdown_for_rustdoc, single_line};
+use super::docs::{code_span, doc_attrs, markdown_for_rustdoc, single_line};
 use crate::model::{Api, BodyKind, Operation, ParameterLocation, TypeRef};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -100,7 +100,7 @@ pub fn lib_file(api: &Api, options: &CrateOptions) -> TokenStream {
     let crate_docs = text.iter().map(|line| if line.is_empty() { String::new() } else { format!(" {line}") });
     let default_server = match &api.default_base_url {
         Some(url) => {
-            let docs = doc_attrs(&format!("The server the spec names first: `{url}`."));
+            let docs = doc_attrs(&format!("The server the spec names first: {}.", code_span(url)));
             quote! {
                 #docs
                 pub const DEFAULT_BASE_URL: &str = #url;
