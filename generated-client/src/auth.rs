@@ -449,7 +449,7 @@ impl TokenCache {
                 })
             }
             Err(error) => {
-                tracing::debug!(error = % error, "no access token");
+                tracing::debug!(status = ? error.status(), "no access token");
                 state.token = None;
                 state.failure = Some(error.shared_copy());
                 Err(error)

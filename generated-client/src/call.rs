@@ -389,23 +389,33 @@ impl Request<'_> {
             tracing::field::Empty,
         );
         let started = Instant::now();
-        let result = self.send_attempts().instrument(span.clone()).await;
+        let result = self.send_attempts(&span).instrument(span.clone()).await;
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match &result {
-            Ok(response) => span.record("status", response.status.as_u16()),
+            Ok(response) => {
+                span.record("status", response.status.as_u16());
+            }
             Err(error) => {
-                match error.status() {
-                    Some(status) => span.record("status", status.as_u16()),
-                    None => span.record("error", error_kind(error)),
+                if let (Some(status), false) = (
+                    error.status(),
+                    matches!(error, Error::TokenEndpoint { .. }),
+                ) {
+                    span.record("status", status.as_u16());
+                }
+                if let Some(kind) = error_kind(error) {
+                    span.record("error", kind);
                 }
             }
-        };
+        }
         result
     }
 
     /// The attempts: each builds the request anew (with the current token), sends it, and
     /// either returns, or waits and goes round again.
-    async fn send_attempts(mut self) -> Result<RawResponse, Error> {
+    async fn send_attempts(
+        mut self,
+        span: &tracing::Span,
+    ) -> Result<RawResponse, Error> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
@@ -415,7 +425,6 @@ impl Request<'_> {
         let policy = prepared.retry.as_ref().unwrap_or(client.retry_policy());
         let may_retry = policy.allows(&operation.method);
         let started = Instant::now();
-        let span = tracing::Span::current();
         let (mut sent, mut counted) = (0u32, 0u32);
         let mut token_renewed = false;
         loop {
@@ -588,15 +597,21 @@ fn transport_error(operation: &Operation, source: reqwest::Error) -> Error {
     }
 }
 
-/// A word for a failure without a status, for tracing (never a message: those can hold URLs).
-fn error_kind(error: &Error) -> &'static str {
-    match error {
-        Error::Timeout { .. } => "timeout",
-        Error::Transport { .. } => "transport",
-        Error::Token { .. } | Error::TokenEndpoint { .. } => "token",
-        Error::Decode { .. } => "decode",
-        _ => "invalid request",
-    }
+/// A word for a failure other than an error status, for tracing (never the error's text: it can
+/// hold a URL, and so path parameter values).
+fn error_kind(error: &Error) -> Option<&'static str> {
+    Some(
+        match error {
+            Error::Documented { .. } | Error::UnexpectedStatus { .. } => return None,
+            Error::Timeout { .. } => "timeout",
+            Error::Transport { .. } => "transport",
+            Error::Token { .. } | Error::TokenEndpoint { .. } => "token",
+            Error::Decode { .. } => "decode",
+            #[cfg(feature = "middleware")]
+            Error::Middleware { .. } => "middleware",
+            _ => "invalid request",
+        },
+    )
 }
 
 /// A success's whole body, or an error with at most [`MAX_ERROR_BODY`] bytes of its body.

@@ -394,7 +394,8 @@ impl TokenCache {
                 Ok(CurrentToken { header, fetch: state.fetches })
             }
             Err(error) => {
-                tracing::debug!(error = %error, "no access token");
+                // Not the error's text: it names the token URL, which may hold a path value.
+                tracing::debug!(status = ?error.status(), "no access token");
                 state.token = None;
                 state.failure = Some(error.shared_copy());
                 Err(error)
