@@ -1,7 +1,8 @@
 //! `cargo xtask features`: the committed generated crates in each of their feature
-//! configurations. The workspace's clippy run sees them with the features the tests enable
-//! (`middleware` included); this step also checks them alone, as a downstream crate would
-//! depend on them: the models without the HTTP stack, and the client without middleware.
+//! configurations. The workspace's clippy and doc runs see them with the features the tests
+//! enable (`middleware` included); this step also checks them alone, as a downstream crate would
+//! depend on them: the models without the HTTP stack, and the client without middleware
+//! (clippy and rustdoc, warnings denied), and that the models alone pull in no HTTP stack.
 
 use anyhow::{bail, Context, Result};
 use std::process::Command;
@@ -34,6 +35,19 @@ pub fn run() -> Result<()> {
         let status = command.args(*flags).args(["--", "-D", "warnings"]).status().context("running cargo clippy")?;
         if !status.success() {
             bail!("clippy of {what} failed ({status})");
+        }
+    }
+    for (what, flags) in [("the models alone", &["--no-default-features"][..]), ("the client without middleware", &[])]
+    {
+        println!("features: docs of {} for {what}", CRATES.join(" and "));
+        let mut command = Command::new(&cargo);
+        command.args(["doc", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings").current_dir(&root);
+        for name in CRATES {
+            command.args(["-p", name]);
+        }
+        let status = command.args(flags).status().context("running cargo doc")?;
+        if !status.success() {
+            bail!("the docs of {what} have warnings ({status})");
         }
     }
     for name in CRATES {
