@@ -198,3 +198,20 @@ async fn a_missing_variable_is_named_and_a_refused_secret_is_a_clear_error() {
     assert!(stderr.contains("answered 401 Unauthorized: unauthorized_client"), "{stderr}");
     assert!(!stderr.contains(SECRET), "{stderr}");
 }
+
+#[test]
+fn the_readme_shows_the_shortest_example_as_it_is() {
+    let root = workspace_root();
+    // Each example's code: from its first `use` to its end (the doc comment above is left out).
+    let code = |name: &str| {
+        let text = std::fs::read_to_string(root.join(format!("generated-client/examples/{name}.rs"))).expect("example");
+        text[text.find("\nuse ").expect("a `use` line") + 1..].to_owned()
+    };
+    let shortest = EXAMPLES.iter().copied().min_by_key(|name| code(name).len()).expect("examples");
+    assert_eq!(shortest, "orgs_and_roles", "the README names orgs_and_roles.rs as the shortest example");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    assert!(
+        readme.contains(&format!("```rust,no_run\n{}```", code(shortest))),
+        "README.md must show examples/{shortest}.rs from its first `use` to its end, as one code block"
+    );
+}
