@@ -18,6 +18,7 @@
 //! # Example
 //!
 //! ```no_run
+//! # #[cfg(feature = "client")]
 //! # async fn example() -> Result<(), phasetwo_client::Error> {
 //! let client = phasetwo_client::Client::builder()
 //!     .bearer_token("an access token")

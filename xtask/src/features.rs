@@ -2,7 +2,8 @@
 //! configurations. The workspace's clippy and doc runs see them with the features the tests
 //! enable (`middleware` included); this step also checks them alone, as a downstream crate would
 //! depend on them: the models without the HTTP stack, and the client without middleware
-//! (clippy and rustdoc, warnings denied), and that the models alone pull in no HTTP stack.
+//! (clippy and rustdoc, warnings denied; the doctests of the models alone), and that the models
+//! alone pull in no HTTP stack.
 
 use anyhow::{bail, Context, Result};
 use std::process::Command;
@@ -49,6 +50,16 @@ pub fn run() -> Result<()> {
         if !status.success() {
             bail!("the docs of {what} have warnings ({status})");
         }
+    }
+    println!("features: doctests of {} with the models alone", CRATES.join(" and "));
+    let mut command = Command::new(&cargo);
+    command.args(["test", "--doc", "--no-default-features"]).current_dir(&root);
+    for name in CRATES {
+        command.args(["-p", name]);
+    }
+    let status = command.status().context("running cargo test --doc")?;
+    if !status.success() {
+        bail!("the doctests of the models alone failed ({status})");
     }
     for name in CRATES {
         let models_only = dependencies(&cargo, &root, name, &["--no-default-features"])?;

@@ -215,6 +215,8 @@ fn example(api: &Api, lib_name: &str) -> Vec<String> {
         "# Example".to_owned(),
         String::new(),
         "```no_run".to_owned(),
+        // Hidden, so that the doctest also compiles with the models alone.
+        "# #[cfg(feature = \"client\")]".to_owned(),
         format!("# async fn example() -> Result<(), {lib_name}::Error> {{"),
         format!("let client = {lib_name}::Client::builder()"),
     ];

@@ -7,6 +7,7 @@
 //! # Example
 //!
 //! ```no_run
+//! # #[cfg(feature = "client")]
 //! # async fn example() -> Result<(), features_client::Error> {
 //! let client = features_client::Client::builder()
 //!     .bearer_token("an access token")
