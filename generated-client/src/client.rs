@@ -2,7 +2,8 @@
 
 //! The client and its builder.
 
-use crate::Error;
+use crate::auth::{ClientCredentials, CurrentToken, TokenCache, TokenProvider};
+use crate::{Error, RetryPolicy};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
 use std::fmt;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 /// An async client for the API.
 ///
-/// Cheap to clone: clones share one connection pool and one configuration.
+/// Cheap to clone: clones share one connection pool, one configuration and one token cache.
 ///
 /// # Example
 ///
@@ -35,9 +36,20 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    #[cfg(feature = "middleware")]
+    middleware: Option<reqwest_middleware::ClientWithMiddleware>,
     base_url: String,
     headers: HeaderMap,
     timeout: Option<Duration>,
+    tokens: Option<TokenCache>,
+    retry: RetryPolicy,
+}
+
+/// Why sending a request failed, before any response.
+pub(crate) enum SendError {
+    Http(reqwest::Error),
+    #[cfg(feature = "middleware")]
+    Middleware(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Client {
@@ -56,8 +68,43 @@ impl Client {
         &self.inner.base_url
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.inner.http
+    /// Sends one request, through the middleware stack when the client has one.
+    pub(crate) async fn execute(
+        &self,
+        request: reqwest::Request,
+    ) -> Result<reqwest::Response, SendError> {
+        #[cfg(feature = "middleware")]
+        if let Some(middleware) = &self.inner.middleware {
+            return middleware
+                .execute(request)
+                .await
+                .map_err(|error| match error {
+                    reqwest_middleware::Error::Reqwest(error) => SendError::Http(error),
+                    reqwest_middleware::Error::Middleware(error) => {
+                        SendError::Middleware(error.into())
+                    }
+                });
+        }
+        self.inner.http.execute(request).await.map_err(SendError::Http)
+    }
+
+    /// The token to send, when the client has a token provider.
+    pub(crate) async fn token(&self) -> Result<Option<CurrentToken>, Error> {
+        match &self.inner.tokens {
+            Some(tokens) => tokens.token(&self.inner.http).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The API answered `401` to `token`: the next call to [`token`](Self::token) fetches anew.
+    pub(crate) fn token_refused(&self, token: &CurrentToken) {
+        if let Some(tokens) = &self.inner.tokens {
+            tokens.refused(token);
+        }
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     pub(crate) fn default_headers(&self) -> &HeaderMap {
@@ -71,11 +118,16 @@ impl Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
+        let mut debug = f.debug_struct("Client");
+        debug
             .field("base_url", &self.inner.base_url)
             .field("headers", &HeaderNames(&self.inner.headers))
             .field("timeout", &self.inner.timeout)
-            .finish_non_exhaustive()
+            .field("token_provider", &self.inner.tokens.is_some())
+            .field("retry", &self.inner.retry);
+        #[cfg(feature = "middleware")]
+        debug.field("middleware", &self.inner.middleware.is_some());
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -92,11 +144,24 @@ impl fmt::Debug for HeaderNames<'_> {
 #[derive(Default)]
 pub struct ClientBuilder {
     base_url: Option<String>,
-    bearer_token: Option<String>,
+    auth: Auth,
     http: Option<reqwest::Client>,
+    #[cfg(feature = "middleware")]
+    middleware: Option<reqwest_middleware::ClientWithMiddleware>,
     timeout: Option<Duration>,
     user_agent: Option<String>,
     headers: Vec<(String, String)>,
+    retry: Option<RetryPolicy>,
+}
+
+/// Where the bearer token comes from; the last setting wins.
+#[derive(Default)]
+enum Auth {
+    #[default]
+    None,
+    Fixed(String),
+    Provider(Arc<dyn TokenProvider>),
+    ClientCredentials(ClientCredentials),
 }
 
 impl ClientBuilder {
@@ -106,17 +171,65 @@ impl ClientBuilder {
         self
     }
 
-    /// Authenticates every request with `Authorization: Bearer <token>`.
+    /// Authenticates every request with `Authorization: Bearer <token>`, this fixed token.
+    ///
+    /// Replaces a [`token_provider`](Self::token_provider) or
+    /// [`client_credentials`](Self::client_credentials) set before.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
-        self.bearer_token = Some(token.into());
+        self.auth = Auth::Fixed(token.into());
         self
     }
 
-    /// Uses this `reqwest::Client` (its pool, proxy and TLS settings) for all requests.
+    /// Authenticates every request with a token from `provider`, which is asked only when the
+    /// client has no usable token (see [`TokenProvider`]). When the API answers `401`, the
+    /// client fetches a new token and sends the call once more.
+    ///
+    /// Replaces a [`bearer_token`](Self::bearer_token) or
+    /// [`client_credentials`](Self::client_credentials) set before.
+    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
+        self.auth = Auth::Provider(Arc::new(provider));
+        self
+    }
+
+    /// Authenticates every request with a token from an OAuth 2.0 token endpoint, fetched with
+    /// the client-credentials grant and renewed before it expires (see [`ClientCredentials`]).
+    ///
+    /// Replaces a [`bearer_token`](Self::bearer_token) or
+    /// [`token_provider`](Self::token_provider) set before.
+    pub fn client_credentials(mut self, credentials: ClientCredentials) -> Self {
+        self.auth = Auth::ClientCredentials(credentials);
+        self
+    }
+
+    /// Uses this `reqwest::Client` (its pool, proxy and TLS settings) for all requests, and for
+    /// token requests.
     ///
     /// Leave reqwest's `connection_verbose` off: it logs the raw bytes sent, the token included.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
+        self
+    }
+
+    /// Sends the API's requests through this `reqwest_middleware` client, with the layers you
+    /// added to it (logging, caching, metrics, your own). Token requests do not pass through it:
+    /// they use the [`http_client`](Self::http_client), or a default one.
+    ///
+    /// This client's own retries, token renewal and tracing run outside the middleware: each
+    /// attempt passes through every layer. Add no retry layer as well, or set
+    /// [`retry`](Self::retry) to [`RetryPolicy::none`].
+    #[cfg(feature = "middleware")]
+    pub fn middleware_client(
+        mut self,
+        client: reqwest_middleware::ClientWithMiddleware,
+    ) -> Self {
+        self.middleware = Some(client);
+        self
+    }
+
+    /// Retries calls by this policy, unless a call sets its own (the default is
+    /// [`RetryPolicy::new`]; [`RetryPolicy::none`] turns retries off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
         self
     }
 
@@ -156,14 +269,22 @@ impl ClientBuilder {
             let (name, value) = header(name, value)?;
             headers.insert(name, value);
         }
-        if let Some(token) = &self.bearer_token {
-            let mut value = header_value(
-                AUTHORIZATION.as_str(),
-                &format!("Bearer {token}"),
-            )?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
+        let tokens = match self.auth {
+            Auth::None => None,
+            Auth::Fixed(token) => {
+                let mut value = header_value(
+                    AUTHORIZATION.as_str(),
+                    &format!("Bearer {token}"),
+                )?;
+                value.set_sensitive(true);
+                headers.insert(AUTHORIZATION, value);
+                None
+            }
+            Auth::Provider(provider) => Some(TokenCache::new(provider)),
+            Auth::ClientCredentials(credentials) => {
+                Some(TokenCache::new(Arc::new(credentials.resolve(&base_url)?)))
+            }
+        };
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder().build().map_err(Error::HttpClient)?,
@@ -171,9 +292,13 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                #[cfg(feature = "middleware")]
+                middleware: self.middleware,
                 base_url,
                 headers,
                 timeout: self.timeout,
+                tokens,
+                retry: self.retry.unwrap_or_default(),
             }),
         })
     }
@@ -186,12 +311,19 @@ impl fmt::Debug for ClientBuilder {
             .iter()
             .map(|(name, _)| name.as_str())
             .collect();
+        let auth = match &self.auth {
+            Auth::None => "none".to_owned(),
+            Auth::Fixed(_) => "bearer token <redacted>".to_owned(),
+            Auth::Provider(_) => "token provider".to_owned(),
+            Auth::ClientCredentials(credentials) => format!("{credentials:?}"),
+        };
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
-            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "<redacted>"))
+            .field("auth", &auth)
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("headers", &header_names)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
@@ -209,7 +341,7 @@ fn checked_base_url(url: &str) -> Result<String, Error> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(
             invalid(
-                "credentials in the URL are not supported; use `bearer_token` or `header`",
+                "credentials in the URL are not supported; use `bearer_token`, `client_credentials` or `header`",
             ),
         );
     }
@@ -226,7 +358,7 @@ fn checked_base_url(url: &str) -> Result<String, Error> {
 }
 
 /// The URL with anything between `://` and `@` masked, so errors never repeat a password.
-fn without_credentials(url: &str) -> String {
+pub(crate) fn without_credentials(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             format!("{}://***{}", & url[..scheme_end], & url[at..])

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 
 /// Why a call, or building a client, failed.
 ///
-/// Messages never contain the bearer token or other header values.
+/// Messages never contain a token, a client secret or other header values.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -31,6 +31,36 @@ pub enum Error {
         name: &'static str,
         /// What is wrong with the value.
         reason: &'static str,
+    },
+    /// The OAuth 2.0 token URL is not an absolute `http` or `https` URL, or none is known.
+    #[error("invalid token URL `{url}`: {reason}")]
+    InvalidTokenUrl {
+        /// The URL as given (empty when none was).
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The OAuth 2.0 token endpoint answered with an error status, for example `401` for an
+    /// unknown client or a wrong secret.
+    #[error("the token endpoint {url} answered {status}{}", oauth_error(.body))]
+    TokenEndpoint {
+        /// The token endpoint.
+        url: String,
+        /// The status received.
+        status: StatusCode,
+        /// The response body as text (at most 64 KiB of it, like the other errors' bodies),
+        /// with any copy of the client secret masked.
+        body: String,
+    },
+    /// No access token could be had: the token endpoint could not be reached or did not answer
+    /// with a bearer token, or a [`TokenProvider`](crate::TokenProvider) failed.
+    #[error("could not get an access token: {reason}")]
+    Token {
+        /// What went wrong.
+        reason: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The HTTP client could not be created.
     #[error("could not create the HTTP client")]
@@ -77,6 +107,16 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// A layer of the `reqwest_middleware` client failed (not the request itself).
+    #[cfg(feature = "middleware")]
+    #[error("{operation}: a middleware failed")]
+    Middleware {
+        /// The operation called.
+        operation: &'static str,
+        /// What the middleware reported.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The request could not be sent or the response could not be read.
     #[error("{operation}: request failed")]
     Transport {
@@ -103,13 +143,38 @@ pub enum Error {
 }
 
 impl Error {
-    /// The HTTP status, when a response arrived.
+    /// An error for a [`TokenProvider`](crate::TokenProvider) of your own to return: it reaches
+    /// the caller as [`Error::Token`], with `source` as its source.
+    pub fn token_provider(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let source = source.into();
+        Self::Token { reason: format!("the token provider failed: {source}"), source: Some(source) }
+    }
+
+    /// The HTTP status, when a response arrived (from the API, or from the token endpoint).
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::Documented { status, .. } | Self::UnexpectedStatus { status, .. } | Self::Decode { status, .. } => {
-                Some(*status)
-            }
+            Self::Documented { status, .. }
+            | Self::UnexpectedStatus { status, .. }
+            | Self::Decode { status, .. }
+            | Self::TokenEndpoint { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// The same error again, for every call that waited for one failed token fetch. A source
+    /// that cannot be copied is kept as text.
+    pub(crate) fn shared_copy(&self) -> Self {
+        match self {
+            Self::TokenEndpoint { url, status, body } => {
+                Self::TokenEndpoint { url: url.clone(), status: *status, body: body.clone() }
+            }
+            Self::Token { reason, source } => {
+                let cause = source.as_deref().map(|source| source as &(dyn std::error::Error + 'static));
+                Self::Token { reason: with_causes(reason.clone(), cause), source: None }
+            }
+            other => {
+                Self::Token { reason: with_causes(other.to_string(), std::error::Error::source(other)), source: None }
+            }
         }
     }
 
@@ -117,10 +182,37 @@ impl Error {
     /// variants).
     pub fn body(&self) -> Option<&str> {
         match self {
-            Self::Documented { body, .. } | Self::UnexpectedStatus { body, .. } | Self::Decode { body, .. } => {
-                Some(body)
-            }
+            Self::Documented { body, .. }
+            | Self::UnexpectedStatus { body, .. }
+            | Self::Decode { body, .. }
+            | Self::TokenEndpoint { body, .. } => Some(body),
             _ => None,
         }
+    }
+}
+
+/// `text`, then the text of each cause in turn, separated by `: `.
+fn with_causes(mut text: String, mut cause: Option<&(dyn std::error::Error + 'static)>) -> String {
+    while let Some(error) = cause {
+        text.push_str(": ");
+        text.push_str(&error.to_string());
+        cause = error.source();
+    }
+    text
+}
+
+/// `: code (description)` from an OAuth 2.0 error body (RFC 6749, section 5.2), when it is one.
+fn oauth_error(body: &str) -> String {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(body) else {
+        return String::new();
+    };
+    let text = |name: &str| {
+        let text = fields.get(name).and_then(serde_json::Value::as_str)?;
+        Some(text.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+    };
+    match (text("error"), text("error_description")) {
+        (Some(code), Some(description)) => format!(": {code} ({description})"),
+        (Some(code), None) => format!(": {code}"),
+        _ => String::new(),
     }
 }

@@ -14,6 +14,10 @@ pub struct Api {
     pub description: Option<String>,
     /// The first server's URL with its variables set to their defaults, when absolute.
     pub default_base_url: Option<String>,
+    /// The `tokenUrl` of the first OAuth 2.0 security scheme with a `clientCredentials` flow, as
+    /// written (it may be relative to the server). The generated client's client-credentials
+    /// provider uses it unless given another.
+    pub oauth2_token_url: Option<String>,
     /// The selected operations, in document order.
     pub operations: Vec<Operation>,
     /// Named types the operations reach, sorted by name.

@@ -1,7 +1,8 @@
-//! The bearer token never reaches a log. The client itself logs nothing; the libraries under it
-//! (reqwest through `log`, hyper and h2 through `tracing`) do, so this test binary installs a
-//! recorder for both at the most verbose level, makes calls that succeed, fail and redirect,
-//! and searches every record.
+//! The bearer token, the OAuth 2.0 client secret and the tokens it gets never reach a log. The
+//! client records `tracing` spans and events; the libraries under it (reqwest through `log`,
+//! hyper and h2 through `tracing`) log too, so this test binary installs a recorder for both at
+//! the most verbose level, makes calls that succeed, fail, redirect, fetch a token, are refused
+//! with 401 and meet a failing token endpoint, and searches every record.
 //!
 //! It is a test binary of its own because a logger is global to the process.
 
@@ -11,11 +12,13 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use phasetwo_client::models::MagicLinkRepresentation;
-use phasetwo_client::Client;
-use wiremock::matchers::method;
+use phasetwo_client::{Client, ClientCredentials};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "tok-LOGGED-NEVER-5c";
+const CLIENT_SECRET: &str = "secret-LOGGED-NEVER-7d";
+const ISSUED_TOKEN: &str = "issued-LOGGED-NEVER-8e";
 
 /// Every record either logging system delivered, as text.
 fn records() -> &'static Mutex<Vec<String>> {
@@ -126,6 +129,44 @@ async fn the_token_appears_in_no_log_or_tracing_record() {
         .expect_err("nothing listens on port 1");
     assert!(redirected.is_empty());
 
+    // Client credentials: a token fetched, refused once with 401, fetched again; then a token
+    // endpoint that refuses the client and echoes its secret.
+    let keycloak = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/realms/r/protocol/openid-connect/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"access_token": ISSUED_TOKEN, "expires_in": 300})),
+        )
+        .mount(&keycloak)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_string("refused"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&keycloak)
+        .await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_string("[]")).mount(&keycloak).await;
+    let realms = format!("{}/realms", keycloak.uri());
+    let credentials = ClientCredentials::keycloak(&realms, "r", "svc", CLIENT_SECRET);
+    let renewing = Client::builder().base_url(&realms).client_credentials(credentials).build().expect("client");
+    renewing.realm_users_user_id_orgs_get("r", "u").await.expect("a token, a 401, a new token");
+    let broken = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(format!("wrong secret {CLIENT_SECRET}")))
+        .mount(&broken)
+        .await;
+    let realms = format!("{}/realms", broken.uri());
+    let credentials = ClientCredentials::keycloak(&realms, "r", "svc", CLIENT_SECRET);
+    let token_refused = Client::builder()
+        .base_url(&realms)
+        .client_credentials(credentials)
+        .build()
+        .expect("client")
+        .realm_users_user_id_orgs_get("r", "u")
+        .await
+        .expect_err("the token endpoint refuses");
+
     let records = records().lock().expect("records").clone();
     // The recorders work: reqwest's connection log names the server it connects to.
     let port = server.address().port().to_string();
@@ -134,11 +175,19 @@ async fn the_token_appears_in_no_log_or_tracing_record() {
         "no `log` record mentions the server, so this test would prove nothing: {records:#?}"
     );
     assert!(records.len() > 3, "too few records to prove anything: {records:#?}");
+    assert!(
+        records.iter().any(|r| r.contains("fetching an access token")),
+        "the client's own records are not there, so this test would prove nothing: {records:#?}"
+    );
     for record in &records {
-        assert!(!record.contains(TOKEN), "the token was logged: {record}");
+        for secret in [TOKEN, CLIENT_SECRET, ISSUED_TOKEN] {
+            assert!(!record.contains(secret), "a secret was logged: {record}");
+        }
     }
-    for error in [documented, unexpected, refused] {
+    for error in [documented, unexpected, refused, token_refused] {
         let text = format!("{error} {error:?} {error:#?}");
-        assert!(!text.contains(TOKEN), "the token is in an error: {text}");
+        for secret in [TOKEN, CLIENT_SECRET, ISSUED_TOKEN] {
+            assert!(!text.contains(secret), "a secret is in an error: {text}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask corpus`: the generator over whole folders of real specs. Every spec must give a
-//! crate that compiles without warnings, or a clear error with a JSON pointer; never a panic.
+//! crate that compiles without warnings in each feature configuration (the default, the models
+//! alone, all features), or a clear error with a JSON pointer; never a panic.
 //!
 //! The crates are written to `target/corpus/crates/` as members of one scratch workspace, so
 //! they share one lockfile (copied from ours) and one target directory.
@@ -134,7 +135,13 @@ fn generate_one(spec: &Path, crate_name: String, crates: &Path) -> Result<Outcom
     Ok(Outcome { spec: spec.to_path_buf(), crate_name, generated, millis, compiled: None })
 }
 
-/// `cargo check` of every generated crate, warnings denied, in one scratch workspace.
+/// The feature configurations every generated crate must compile in: the default (`client`),
+/// the models alone, and everything (`middleware` too).
+pub const CONFIGURATIONS: &[(&str, &[&str])] =
+    &[("default", &[]), ("models only", &["--no-default-features"]), ("all features", &["--all-features"])];
+
+/// `cargo check` of every generated crate in each of [`CONFIGURATIONS`], warnings denied, in one
+/// scratch workspace.
 fn check_crates(root: &Path, scratch: &Path, outcomes: &mut [Outcome]) -> Result<()> {
     let members: Vec<String> =
         outcomes.iter().filter(|o| o.generated.is_ok()).map(|o| format!("\"crates/{}\"", o.crate_name)).collect();
@@ -148,20 +155,24 @@ fn check_crates(root: &Path, scratch: &Path, outcomes: &mut [Outcome]) -> Result
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     for outcome in outcomes.iter_mut().filter(|o| o.generated.is_ok()) {
-        let output = Command::new(&cargo)
-            .args(["check", "--quiet", "--message-format", "short", "-p", &outcome.crate_name])
-            .env("RUSTFLAGS", "-D warnings")
-            .env("CARGO_TARGET_DIR", scratch.join("target"))
-            .current_dir(scratch)
-            .output()
-            .context("running cargo check")?;
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        outcome.compiled = Some(if output.status.success() {
-            Ok(())
-        } else {
-            let first = stderr.lines().find(|l| l.contains("error") || l.contains("warning")).unwrap_or("failed");
-            Err(first.to_owned())
-        });
+        let mut compiled = Ok(());
+        for (configuration, flags) in CONFIGURATIONS {
+            let output = Command::new(&cargo)
+                .args(["check", "--quiet", "--message-format", "short", "-p", &outcome.crate_name])
+                .args(*flags)
+                .env("RUSTFLAGS", "-D warnings")
+                .env("CARGO_TARGET_DIR", scratch.join("target"))
+                .current_dir(scratch)
+                .output()
+                .context("running cargo check")?;
+            if !output.status.success() {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                let first = stderr.lines().find(|l| l.contains("error") || l.contains("warning")).unwrap_or("failed");
+                compiled = Err(format!("{configuration}: {first}"));
+                break;
+            }
+        }
+        outcome.compiled = Some(compiled);
     }
     Ok(())
 }
@@ -173,7 +184,9 @@ fn print_table(outcomes: &[Outcome]) {
         let result = match (&o.generated, &o.compiled) {
             (Err(message), _) => format!("error: {message}"),
             (Ok(_), None) => "generated".to_owned(),
-            (Ok(_), Some(Ok(()))) => "compiles".to_owned(),
+            (Ok(_), Some(Ok(()))) => {
+                format!("compiles ({})", CONFIGURATIONS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", "))
+            }
             (Ok(_), Some(Err(message))) => format!("does not compile: {message}"),
         };
         match &o.generated {

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod codegen;
 pub mod contract;
 pub mod corpus;
+pub mod features;
 pub mod files;
 pub mod fuzz;
 pub mod test;

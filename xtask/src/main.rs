@@ -18,6 +18,9 @@ enum Command {
     /// Run every check: formatting, generated-code drift, clippy, tests, doctests, the contract
     /// tests against Prism, docs, and the generator over ../shared/specs when present.
     Test,
+    /// Check the committed generated crates in each feature configuration: the models alone
+    /// (and that they pull in no HTTP stack), the client without middleware, everything.
+    Features,
     /// Run only the contract tests: the generated clients against Stoplight Prism (needs
     /// Node.js 20 and npm; installs Prism from tests/contract/package-lock.json).
     Contract,
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen(args) => xtask::codegen::run(&args),
         Command::Test => xtask::test::run(),
+        Command::Features => xtask::features::run(),
         Command::Contract => xtask::contract::run().map(drop),
         Command::Bench { quick } => xtask::bench::run(quick),
         Command::BenchMemory { spec, tags, baseline } => xtask::bench::memory_child(&spec, &tags, baseline),

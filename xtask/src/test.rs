@@ -32,6 +32,7 @@ pub fn run() -> Result<()> {
     ));
     steps.push(("clippy", command(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])));
     steps.push(("tests and doctests", command(&["test", "--workspace"], &[("INSTA_UPDATE", "no")])));
+    steps.push(("feature configurations of the generated crates", Box::new(crate::features::run)));
     steps.push(("contract tests against Prism", Box::new(|| crate::contract::run().map(drop))));
     steps.push(("docs", command(&["doc", "--workspace", "--no-deps"], &[("RUSTDOCFLAGS", "-D warnings")])));
     steps.push((

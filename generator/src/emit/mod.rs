@@ -14,12 +14,15 @@ pub use crate_files::{cargo_toml, lib_file, CrateOptions};
 pub use models::models_file;
 pub use operations::operations_file;
 
-/// Hand-written parts of every generated crate: the client, the call plumbing and the error
-/// type. They live in `generator/runtime/` as ordinary Rust and are printed with the rest.
+/// Hand-written parts of every generated crate: the client, the call plumbing, the error type,
+/// token providers and the retry policy. They live in `generator/runtime/` as ordinary Rust and
+/// are printed with the rest; all of them are behind the crate's `client` feature.
 pub const RUNTIME_FILES: &[(&str, &str)] = &[
+    ("src/auth.rs", include_str!("../../runtime/auth.rs")),
     ("src/call.rs", include_str!("../../runtime/call.rs")),
     ("src/client.rs", include_str!("../../runtime/client.rs")),
     ("src/error.rs", include_str!("../../runtime/error.rs")),
+    ("src/retry.rs", include_str!("../../runtime/retry.rs")),
 ];
 
 /// A piece of a Rust file, formatted on its own so only one item's tokens live at a time.

@@ -57,6 +57,7 @@ pub fn lower(api: &OpenAPI, tags: &[String]) -> Result<Api, Diagnostic> {
         version: api.info.version.clone(),
         description: api.info.description.clone(),
         default_base_url: default_base_url(api),
+        oauth2_token_url: oauth2_token_url(api),
         operations,
         types: types.finish(),
     })
@@ -480,4 +481,16 @@ fn default_base_url(api: &OpenAPI) -> Option<String> {
     }
     let absolute = url.starts_with("https://") || url.starts_with("http://");
     (absolute && !url.contains('{')).then(|| url.trim_end_matches('/').to_owned())
+}
+
+/// The `tokenUrl` of the first OAuth 2.0 scheme (in document order) with a `clientCredentials`
+/// flow. Schemes given as `$ref` are skipped: the spec names no other place they could be.
+fn oauth2_token_url(api: &OpenAPI) -> Option<String> {
+    let schemes = &api.components.as_ref()?.security_schemes;
+    schemes.values().find_map(|scheme| match scheme {
+        ReferenceOr::Item(openapiv3::SecurityScheme::OAuth2 { flows, .. }) => {
+            flows.client_credentials.as_ref().map(|flow| flow.token_url.trim().to_owned()).filter(|url| !url.is_empty())
+        }
+        _ => None,
+    })
 }

@@ -3,20 +3,24 @@
 //! One call in the making: what every operation method returns, and the one place where
 //! requests are sent and responses read.
 
-use crate::client::header;
-use crate::{Client, Error};
+use crate::client::{header, without_credentials, SendError};
+use crate::retry::retry_after;
+use crate::{Client, Error, RetryPolicy};
 use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE,
+};
 use reqwest::{Method, StatusCode};
 use std::borrow::Cow;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
+use tracing::Instrument;
 
 /// Characters a path parameter keeps as they are: RFC 3986's unreserved set. Everything else,
 /// `/`, `?` and `#` included, is percent-encoded, so a value stays within its own segment.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -77,8 +81,9 @@ impl RawResponse {
 /// A call to one operation, ready to be sent.
 ///
 /// `.await` it to send the request and decode the response, or adjust it first:
-/// [`timeout`](Self::timeout) and [`header`](Self::header) apply to this call only, and
-/// [`send_raw`](Self::send_raw) returns the response without decoding its body.
+/// [`timeout`](Self::timeout), [`header`](Self::header) and [`retry`](Self::retry) apply to
+/// this call only, and [`send_raw`](Self::send_raw) returns the response without decoding its
+/// body.
 #[must_use = "a call does nothing until it is awaited"]
 pub struct Call<'a, T> {
     request: Request<'a>,
@@ -110,6 +115,7 @@ struct Request<'a> {
     cookies: Vec<String>,
     body: Option<(HeaderValue, Vec<u8>)>,
     timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
     /// The first problem found while building; reported when the call is sent.
     error: Option<Error>,
 }
@@ -134,6 +140,7 @@ impl<'a, T> Call<'a, T> {
             cookies: Vec::new(),
             body: None,
             timeout: None,
+            retry: None,
             error,
         };
         Self { request, decode }
@@ -143,6 +150,13 @@ impl<'a, T> Call<'a, T> {
     /// timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.request.timeout = Some(timeout);
+        self
+    }
+
+    /// Retries this call by `policy` instead of the client's policy ([`RetryPolicy::none`]
+    /// sends it once; `RetryPolicy::new().retry_non_idempotent(true)` also retries a `POST`).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.request.retry = Some(policy);
         self
     }
 
@@ -364,81 +378,271 @@ impl Request<'_> {
         self.error.get_or_insert(error);
     }
 
+    /// Sends the request, retrying and renewing the token as the client says, inside a
+    /// `tracing` span for the operation.
     async fn send(self) -> Result<RawResponse, Error> {
-        if let Some(error) = self.error {
+        let operation = self.operation;
+        let span = tracing::info_span!(
+            "operation", operation = operation.name, method = operation.method.as_str(),
+            path = operation.path, attempt = tracing::field::Empty, status =
+            tracing::field::Empty, error = tracing::field::Empty, latency_ms =
+            tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self.send_attempts(&span).instrument(span.clone()).await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(response) => {
+                span.record("status", response.status.as_u16());
+            }
+            Err(error) => {
+                if let (Some(status), false) = (
+                    error.status(),
+                    matches!(error, Error::TokenEndpoint { .. }),
+                ) {
+                    span.record("status", status.as_u16());
+                }
+                if let Some(kind) = error_kind(error) {
+                    span.record("error", kind);
+                }
+            }
+        }
+        result
+    }
+
+    /// The attempts: each builds the request anew (with the current token), sends it, and
+    /// either returns, or waits and goes round again.
+    async fn send_attempts(
+        mut self,
+        span: &tracing::Span,
+    ) -> Result<RawResponse, Error> {
+        if let Some(error) = self.error.take() {
             return Err(error);
         }
+        let client = self.client;
         let operation = self.operation;
-        let url = format!("{}{}", self.client.base_url(), self.path);
-        let mut headers = self.client.default_headers().clone();
+        let prepared = Prepared::new(self)?;
+        let policy = prepared.retry.as_ref().unwrap_or(client.retry_policy());
+        let may_retry = policy.allows(&operation.method);
+        let started = Instant::now();
+        let (mut sent, mut counted) = (0u32, 0u32);
+        let mut token_renewed = false;
+        loop {
+            let token = if prepared.sets_authorization {
+                None
+            } else {
+                client.token().await?
+            };
+            sent += 1;
+            counted += 1;
+            span.record("attempt", sent);
+            let attempt_started = Instant::now();
+            let outcome = client
+                .execute(
+                    prepared
+                        .request(&operation.method, token.as_ref().map(|t| &t.header)),
+                )
+                .await;
+            let latency_ms = attempt_started.elapsed().as_millis() as u64;
+            match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    tracing::debug!(
+                        attempt = sent, status = status.as_u16(), latency_ms, "response"
+                    );
+                    if status == StatusCode::UNAUTHORIZED && !token_renewed {
+                        if let Some(token) = &token {
+                            tracing::info!(
+                                attempt = sent,
+                                "the API refused the access token; fetching a new one"
+                            );
+                            client.token_refused(token);
+                            token_renewed = true;
+                            counted -= 1;
+                            continue;
+                        }
+                    }
+                    let busy = status == StatusCode::TOO_MANY_REQUESTS
+                        || status == StatusCode::SERVICE_UNAVAILABLE;
+                    if busy && may_retry {
+                        let asked = retry_after(response.headers(), SystemTime::now());
+                        if let Some(delay) = policy
+                            .next_delay(counted, started.elapsed(), asked)
+                        {
+                            tracing::info!(
+                                attempt = sent, status = status.as_u16(), delay_ms = delay
+                                .as_millis() as u64, "retrying"
+                            );
+                            drop(response);
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                    }
+                    return read_response(operation, response).await;
+                }
+                Err(error) => {
+                    let connect = matches!(
+                        & error, SendError::Http(error) if error.is_connect()
+                    );
+                    let error = send_error(operation, error);
+                    tracing::debug!(
+                        attempt = sent, error = error_kind(& error), latency_ms,
+                        "no response"
+                    );
+                    if connect && may_retry {
+                        if let Some(delay) = policy
+                            .next_delay(counted, started.elapsed(), None)
+                        {
+                            tracing::info!(
+                                attempt = sent, error = "connect", delay_ms = delay
+                                .as_millis() as u64, "retrying"
+                            );
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                    }
+                    return Err(error);
+                }
+            }
+        }
+    }
+}
+
+/// A request ready to be sent, as many times as it takes.
+struct Prepared {
+    url: reqwest::Url,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    /// The call sets `Authorization` itself, so no token is fetched.
+    sets_authorization: bool,
+}
+
+impl Prepared {
+    fn new(request: Request<'_>) -> Result<Self, Error> {
+        let client = request.client;
+        let base_url = client.base_url();
+        let mut url = reqwest::Url::parse(&format!("{base_url}{}", request.path))
+            .map_err(|err| Error::InvalidBaseUrl {
+                url: without_credentials(base_url),
+                reason: err.to_string(),
+            })?;
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&request.query);
+        }
+        let mut headers = client.default_headers().clone();
         headers
             .entry(ACCEPT)
             .or_insert_with(|| HeaderValue::from_static("application/json"));
-        if !self.cookies.is_empty() {
-            let (name, value) = header(COOKIE.as_str(), &self.cookies.join("; "))?;
+        if !request.cookies.is_empty() {
+            let (name, value) = header(COOKIE.as_str(), &request.cookies.join("; "))?;
             headers.insert(name, value);
         }
-        let body = self
+        let body = request
             .body
             .map(|(content_type, bytes)| {
                 headers.insert(CONTENT_TYPE, content_type);
-                bytes
+                Bytes::from(bytes)
             });
-        for (name, value) in &self.headers {
+        for (name, value) in &request.headers {
             headers.insert(name, value.clone());
         }
-        let mut request = self
-            .client
-            .http()
-            .request(operation.method.clone(), url)
-            .headers(headers);
-        if !self.query.is_empty() {
-            request = request.query(&self.query);
-        }
-        if let Some(bytes) = body {
-            request = request.body(bytes);
-        }
-        if let Some(timeout) = self.timeout.or(self.client.timeout()) {
-            request = request.timeout(timeout);
-        }
-        let failed = |source: reqwest::Error| {
-            if source.is_timeout() {
-                Error::Timeout {
-                    operation: operation.name,
-                    source,
-                }
-            } else {
-                Error::Transport {
-                    operation: operation.name,
-                    source,
-                }
-            }
-        };
-        let mut response = request.send().await.map_err(failed)?;
-        let status = response.status();
-        if status.is_success() {
-            let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(failed)?;
-            return Ok(RawResponse {
-                status,
-                headers,
-                body,
-            });
-        }
-        let mut body = Vec::new();
-        while body.len() <= MAX_ERROR_BODY {
-            match response.chunk().await.map_err(failed)? {
-                Some(chunk) => body.extend_from_slice(&chunk),
-                None => break,
-            }
-        }
-        Err(status_error(operation, status, &body))
+        Ok(Self {
+            url,
+            headers,
+            body,
+            timeout: request.timeout.or(client.timeout()),
+            retry: request.retry,
+            sets_authorization: request.headers.contains_key(AUTHORIZATION),
+        })
     }
+
+    fn request(&self, method: &Method, token: Option<&HeaderValue>) -> reqwest::Request {
+        let mut request = reqwest::Request::new(method.clone(), self.url.clone());
+        *request.headers_mut() = self.headers.clone();
+        if let Some(token) = token {
+            request.headers_mut().insert(AUTHORIZATION, token.clone());
+        }
+        *request.body_mut() = self.body.clone().map(reqwest::Body::from);
+        *request.timeout_mut() = self.timeout;
+        request
+    }
+}
+
+fn send_error(operation: &Operation, error: SendError) -> Error {
+    match error {
+        SendError::Http(source) => transport_error(operation, source),
+        #[cfg(feature = "middleware")]
+        SendError::Middleware(source) => {
+            Error::Middleware {
+                operation: operation.name,
+                source,
+            }
+        }
+    }
+}
+
+fn transport_error(operation: &Operation, source: reqwest::Error) -> Error {
+    if source.is_timeout() {
+        Error::Timeout {
+            operation: operation.name,
+            source,
+        }
+    } else {
+        Error::Transport {
+            operation: operation.name,
+            source,
+        }
+    }
+}
+
+/// A word for a failure other than an error status, for tracing (never the error's text: it can
+/// hold a URL, and so path parameter values).
+fn error_kind(error: &Error) -> Option<&'static str> {
+    Some(
+        match error {
+            Error::Documented { .. } | Error::UnexpectedStatus { .. } => return None,
+            Error::Timeout { .. } => "timeout",
+            Error::Transport { .. } => "transport",
+            Error::Token { .. } | Error::TokenEndpoint { .. } => "token",
+            Error::Decode { .. } => "decode",
+            #[cfg(feature = "middleware")]
+            Error::Middleware { .. } => "middleware",
+            _ => "invalid request",
+        },
+    )
+}
+
+/// A success's whole body, or an error with at most [`MAX_ERROR_BODY`] bytes of its body.
+async fn read_response(
+    operation: &Operation,
+    mut response: reqwest::Response,
+) -> Result<RawResponse, Error> {
+    let status = response.status();
+    let failed = |source| transport_error(operation, source);
+    if status.is_success() {
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(failed)?;
+        return Ok(RawResponse {
+            status,
+            headers,
+            body,
+        });
+    }
+    let mut body = Vec::new();
+    while body.len() <= MAX_ERROR_BODY {
+        match response.chunk().await.map_err(failed)? {
+            Some(chunk) => body.extend_from_slice(&chunk),
+            None => break,
+        }
+    }
+    Err(status_error(operation, status, &body))
 }
 
 /// A response body as text for an error: invalid UTF-8 replaced, and cut after
 /// [`MAX_ERROR_BODY`] bytes (at a character boundary) with [`TRUNCATED`] appended.
-fn body_text(body: &[u8]) -> String {
+pub(crate) fn body_text(body: &[u8]) -> String {
     if body.len() <= MAX_ERROR_BODY {
         return String::from_utf8_lossy(body).into_owned();
     }

@@ -7,6 +7,7 @@
 //! # Example
 //!
 //! ```no_run
+//! # #[cfg(feature = "client")]
 //! # async fn example() -> Result<(), features_client::Error> {
 //! let client = features_client::Client::builder()
 //!     .bearer_token("an access token")
@@ -14,29 +15,69 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Features
+//!
+//! - `client` (on by default): the `Client`, its calls, token providers, retries and
+//!   `tracing` spans, with reqwest and tokio. Without it (`default-features = false`) the crate
+//!   is the [`models`] alone and depends on serde and serde_json only.
+//! - `middleware`: `ClientBuilder::middleware_client` sends requests through a
+//!   `reqwest_middleware::ClientWithMiddleware`, so you can add your own layers.
 
 #![warn(missing_docs)]
+#[cfg(feature = "client")]
+mod auth;
+
+#[cfg(feature = "client")]
 mod call;
 
+#[cfg(feature = "client")]
 mod client;
 
+#[cfg(feature = "client")]
 mod error;
 
 pub mod models;
 
+#[cfg(feature = "client")]
 mod operations;
 
+#[cfg(feature = "client")]
+mod retry;
+
+#[cfg(feature = "client")]
+pub use auth::{AccessToken, ClientCredentials, TokenFuture, TokenProvider};
+
+#[cfg(feature = "client")]
 pub use call::{Call, RawResponse, Response};
 
+#[cfg(feature = "client")]
 pub use client::{Client, ClientBuilder};
 
+#[cfg(feature = "client")]
 pub use error::Error;
 
+#[cfg(feature = "client")]
+pub use retry::RetryPolicy;
+
 /// The HTTP library underneath, for building a custom `reqwest::Client`.
+#[cfg(feature = "client")]
 pub use reqwest;
+
+/// The middleware library, for building the client given to `ClientBuilder::middleware_client`.
+#[cfg(feature = "middleware")]
+pub use reqwest_middleware;
 
 /// The server the spec names first: `http://localhost:8080/v1`.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:8080/v1";
 
 /// Where a client sends requests unless told otherwise.
+#[cfg(feature = "client")]
 const DEFAULT_SERVER: Option<&str> = Some(DEFAULT_BASE_URL);
+
+/// The token endpoint of the spec's OAuth 2.0 client-credentials flow: `/oauth/token`. A relative URL is resolved against the client's base URL.
+pub const OAUTH2_TOKEN_URL: &str = "/oauth/token";
+
+/// Where `ClientCredentials` asks for tokens unless told otherwise.
+#[cfg(feature = "client")]
+const SPEC_TOKEN_URL: Option<&str> = Some(OAUTH2_TOKEN_URL);

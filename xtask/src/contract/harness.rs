@@ -73,9 +73,14 @@ pub fn write(root: &Path) -> Result<AllTags> {
 /// The generated manifest, plus what the tests need, as a workspace of its own (it sits inside
 /// this one's `target/`).
 fn test_manifest(generated: &str) -> String {
-    format!(
-        "{generated}\n[dev-dependencies]\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n\n[workspace]\n"
-    )
+    // Generated manifests have tokio with `macros` and `rt-multi-thread` as a dev-dependency
+    // already (for examples); a second entry would be a duplicate key.
+    let tokio = if generated.contains("[dev-dependencies.tokio]") {
+        ""
+    } else {
+        "\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }\n"
+    };
+    format!("{generated}{tokio}\n[workspace]\n")
 }
 
 /// `tests/all_operations.rs` and the number of tests in it.
