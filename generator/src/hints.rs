@@ -33,7 +33,7 @@ pub fn node(pointer: &str, message: &str) -> Option<String> {
             "description" if pointer.contains("/responses/") => {
                 " (every response needs a `description`, even an empty one)"
             }
-            "name" | "in" => " (every parameter needs `name` and `in`)",
+            "name" | "in" if pointer.contains("/parameters/") => " (every parameter needs `name` and `in`)",
             _ => "",
         };
         return Some(format!("add the required `{field}` field here{example}"));

@@ -168,17 +168,23 @@ fn the_crate_holds_exactly_the_items_the_spec_asks_for() {
     assert_eq!(
         lib,
         [
+            "mod auth",
             "mod call",
             "mod client",
             "mod error",
             "mod models",
             "mod operations",
+            "mod retry",
+            "use auth::{AccessToken,ClientCredentials,TokenFuture,TokenProvider}",
             "use call::{Call,RawResponse,Response}",
             "use client::{Client,ClientBuilder}",
             "use error::Error",
+            "use retry::RetryPolicy",
             "use reqwest",
+            "use reqwest_middleware",
             "const DEFAULT_BASE_URL",
             "const DEFAULT_SERVER",
+            "const SPEC_TOKEN_URL",
         ]
     );
     let models = items(file(&files, "src/models.rs"));
@@ -316,7 +322,7 @@ fn spec_text_is_kept_only_as_data_or_documentation() {
     }
 
     let manifest: toml::Table = toml::from_str(file(&files, "Cargo.toml")).expect("Cargo.toml is TOML");
-    assert_eq!(manifest.keys().collect::<Vec<_>>(), ["package", "dependencies"]);
+    assert_eq!(manifest.keys().collect::<Vec<_>>(), ["package", "features", "dependencies", "dev-dependencies"]);
     let package = manifest["package"].as_table().expect("[package]");
     assert_eq!(package["name"].as_str(), Some("injection-client"));
     assert_eq!(package["version"].as_str(), Some("0.1.0"), "a non-semver info.version gives a valid version");
@@ -373,7 +379,8 @@ fn the_crate_compiles_documents_and_runs_only_the_generators_doctests() {
         .collect();
     let ran = output.lines().filter(|line| line.starts_with("test ") && line.contains(" - ")).count();
     let files: Vec<&String> = doctests.keys().collect();
-    assert_eq!(files, ["src/client.rs", "src/lib.rs"], "doctests ran:\n{output}");
-    assert_eq!(ran, 2, "only the generator's own examples run as doctests:\n{output}");
+    // The runtime's own examples (client, token providers, retry policy) and the crate docs' one.
+    assert_eq!(files, ["src/auth.rs", "src/client.rs", "src/lib.rs", "src/retry.rs"], "doctests ran:\n{output}");
+    assert_eq!(ran, 5, "only the generator's own examples run as doctests:\n{output}");
     let _ = std::fs::remove_dir_all(&dir);
 }
