@@ -34,6 +34,7 @@ fn a_new_field_in_the_spec_is_reported_as_drift() {
         crate_name: Some("phasetwo-client".to_owned()),
         check: true,
         force: false,
+        kept: Vec::new(),
     };
     let plan = plan(&args).expect("the edited spec generates");
     let drift = drift(&plan.out, &plan.files).expect("the committed files can be read");

@@ -25,16 +25,25 @@ pub struct Preset {
     pub tags: &'static [&'static str],
     /// The package name.
     pub crate_name: &'static str,
+    /// Hand-written folders kept inside the crate folder, relative to it (`examples/`).
+    pub kept: &'static [&'static str],
 }
 
 /// The committed crates: the Phase Two users client, and the crate the runtime's HTTP tests use.
 pub const PRESETS: &[Preset] = &[
-    Preset { spec: DEFAULT_SPEC, out: DEFAULT_OUT, tags: &[DEFAULT_TAG], crate_name: DEFAULT_CRATE_NAME },
+    Preset {
+        spec: DEFAULT_SPEC,
+        out: DEFAULT_OUT,
+        tags: &[DEFAULT_TAG],
+        crate_name: DEFAULT_CRATE_NAME,
+        kept: &["examples/"],
+    },
     Preset {
         spec: "generator/tests/fixtures/features.yaml",
         out: "tests/features-client",
         tags: &[],
         crate_name: "features-client",
+        kept: &[],
     },
 ];
 
@@ -49,6 +58,7 @@ impl Preset {
             crate_name: Some(self.crate_name.to_owned()),
             check,
             force: false,
+            kept: self.kept.iter().map(|k| (*k).to_owned()).collect(),
         }
     }
 }
@@ -81,6 +91,9 @@ pub struct CodegenArgs {
     /// not write (they are left as they are, unless the generator makes a file of that name).
     #[arg(long)]
     pub force: bool,
+    /// Hand-written folders inside --out (relative to it, ending in `/`) that are not foreign.
+    #[arg(skip)]
+    pub kept: Vec<String>,
 }
 
 /// What a codegen run would write.
@@ -153,7 +166,7 @@ fn run_one(args: &CodegenArgs) -> Result<()> {
         );
     }
     if !args.force {
-        refuse_foreign_files(&plan.out)?;
+        refuse_foreign_files(&plan.out, &args.kept)?;
     }
     let changed = drift.added.len() + drift.changed.len() + drift.stale.len();
     files::apply(&plan.out, &plan.files, &drift)?;
@@ -168,8 +181,9 @@ fn run_one(args: &CodegenArgs) -> Result<()> {
 
 /// Generated and hand-written files do not mix: an output folder holding files the generator
 /// did not write is refused, so that a mistyped `--out` cannot overwrite someone's crate.
-fn refuse_foreign_files(out: &Path) -> Result<()> {
-    let foreign = files::foreign_files(out)?;
+/// Folders in `kept` hold files written by hand on purpose, beside the generated ones.
+fn refuse_foreign_files(out: &Path, kept: &[String]) -> Result<()> {
+    let foreign = foreign_files_outside(out, kept)?;
     if foreign.is_empty() {
         return Ok(());
     }
@@ -183,4 +197,40 @@ fn refuse_foreign_files(out: &Path) -> Result<()> {
         out.display(),
         shown.join("\n")
     )
+}
+
+fn foreign_files_outside(out: &Path, kept: &[String]) -> Result<Vec<PathBuf>> {
+    let mut foreign = files::foreign_files(out)?;
+    foreign.retain(|path| {
+        let relative = path.strip_prefix(out).unwrap_or(path).to_string_lossy().replace('\\', "/");
+        !kept.iter().any(|folder| relative.starts_with(folder.as_str()))
+    });
+    Ok(foreign)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo xtask codegen` must be able to rewrite every committed crate without --force.
+    #[test]
+    fn committed_crates_hold_no_foreign_files_but_their_kept_folders() {
+        let root = crate::workspace_root();
+        for preset in PRESETS {
+            let out = root.join(preset.out);
+            let kept: Vec<String> = preset.kept.iter().map(|k| (*k).to_owned()).collect();
+            assert_eq!(foreign_files_outside(&out, &kept).expect("listed"), Vec::<PathBuf>::new(), "{}", preset.out);
+            for folder in preset.kept {
+                assert!(out.join(folder).is_dir(), "{}: kept folder {folder} is missing", preset.out);
+            }
+        }
+    }
+
+    #[test]
+    fn hand_written_files_outside_kept_folders_are_still_refused() {
+        let out = crate::workspace_root().join(DEFAULT_OUT);
+        let without_kept = foreign_files_outside(&out, &[]).expect("listed");
+        assert!(without_kept.iter().any(|path| path.starts_with(out.join("examples"))), "{without_kept:?}");
+        assert!(refuse_foreign_files(&out, &[]).is_err());
+    }
 }
