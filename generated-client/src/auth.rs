@@ -26,10 +26,7 @@ impl AccessToken {
     /// A token to send as `Authorization: Bearer <secret>`. Without
     /// [`valid_for`](Self::valid_for) it is used until the API refuses it with `401`.
     pub fn new(secret: impl Into<String>) -> Self {
-        Self {
-            secret: secret.into(),
-            lifetime: None,
-        }
+        Self { secret: secret.into(), lifetime: None }
     }
 
     /// Uses the token for at most `lifetime` from when the provider returned it; the first call
@@ -52,17 +49,12 @@ impl AccessToken {
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("secret", &"<redacted>")
-            .field("lifetime", &self.lifetime)
-            .finish()
+        f.debug_struct("AccessToken").field("secret", &"<redacted>").field("lifetime", &self.lifetime).finish()
     }
 }
 
 /// What a [`TokenProvider`] returns.
-pub type TokenFuture<'a> = Pin<
-    Box<dyn Future<Output = Result<AccessToken, Error>> + Send + 'a>,
->;
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, Error>> + Send + 'a>>;
 
 /// Gives the client a new access token whenever it needs one.
 ///
@@ -177,10 +169,7 @@ impl ClientCredentials {
         client_secret: impl Into<String>,
     ) -> Self {
         let realm = utf8_percent_encode(realm, PATH_SEGMENT);
-        let url = format!(
-            "{}/{realm}/protocol/openid-connect/token", realms_url.as_ref()
-            .trim_end_matches('/')
-        );
+        let url = format!("{}/{realm}/protocol/openid-connect/token", realms_url.as_ref().trim_end_matches('/'));
         Self::new(client_id, client_secret).token_url(url)
     }
 
@@ -210,26 +199,16 @@ impl ClientCredentials {
     }
 
     /// The provider, its token URL resolved against the client's base URL.
-    pub(crate) fn resolve(
-        self,
-        base_url: &str,
-    ) -> Result<ClientCredentialsProvider, Error> {
-        let given = self
-            .token_url
-            .as_deref()
-            .or(crate::SPEC_TOKEN_URL)
-            .ok_or_else(|| Error::InvalidTokenUrl {
-                url: String::new(),
-                reason: "none given, and the spec declares no OAuth 2.0 client-credentials flow; use \
+    pub(crate) fn resolve(self, base_url: &str) -> Result<ClientCredentialsProvider, Error> {
+        let given = self.token_url.as_deref().or(crate::SPEC_TOKEN_URL).ok_or_else(|| Error::InvalidTokenUrl {
+            url: String::new(),
+            reason: "none given, and the spec declares no OAuth 2.0 client-credentials flow; use \
                      `ClientCredentials::token_url` or `ClientCredentials::keycloak`"
-                    .to_owned(),
-            })?;
-        let invalid = |reason: String| Error::InvalidTokenUrl {
-            url: crate::client::without_credentials(given),
-            reason,
-        };
-        let base = reqwest::Url::parse(base_url)
-            .map_err(|err| invalid(err.to_string()))?;
+                .to_owned(),
+        })?;
+        let invalid =
+            |reason: String| Error::InvalidTokenUrl { url: crate::client::without_credentials(given), reason };
+        let base = reqwest::Url::parse(base_url).map_err(|err| invalid(err.to_string()))?;
         let url = base.join(given).map_err(|err| invalid(err.to_string()))?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(invalid("credentials in the URL are not supported".to_owned()));
@@ -237,10 +216,7 @@ impl ClientCredentials {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid("the scheme must be http or https".to_owned()));
         }
-        Ok(ClientCredentialsProvider {
-            url,
-            credentials: self,
-        })
+        Ok(ClientCredentialsProvider { url, credentials: self })
     }
 }
 
@@ -267,8 +243,9 @@ impl ClientCredentialsProvider {
     async fn fetch(&self, http: &reqwest::Client) -> Result<AccessToken, Error> {
         let credentials = &self.credentials;
         let mut form = vec![
-            ("grant_type", "client_credentials"), ("client_id", credentials.client_id
-            .as_str()), ("client_secret", credentials.client_secret.as_str()),
+            ("grant_type", "client_credentials"),
+            ("client_id", credentials.client_id.as_str()),
+            ("client_secret", credentials.client_secret.as_str()),
         ];
         if let Some(scope) = &credentials.scope {
             form.push(("scope", scope));
@@ -298,27 +275,20 @@ impl ClientCredentialsProvider {
             if !credentials.client_secret.is_empty() {
                 body = body.replace(&credentials.client_secret, "<redacted>");
             }
-            return Err(Error::TokenEndpoint {
-                url: self.url.to_string(),
-                status,
-                body,
-            });
+            return Err(Error::TokenEndpoint { url: self.url.to_string(), status, body });
         }
         let body = response.bytes().await.map_err(unreachable)?;
+        // The body holds the token, so no error repeats it.
         let not_a_token = |what: &str| Error::Token {
-            reason: format!(
-                "the token endpoint {} answered {status} without {what}", self.url
-            ),
+            reason: format!("the token endpoint {} answered {status} without {what}", self.url),
             source: None,
         };
-        let answer: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|_| not_a_token("a JSON object"))?;
+        let answer: serde_json::Value = serde_json::from_slice(&body).map_err(|_| not_a_token("a JSON object"))?;
         let secret = answer
             .get("access_token")
             .and_then(serde_json::Value::as_str)
             .ok_or_else(|| not_a_token("an `access_token`"))?;
-        if let Some(kind) = answer.get("token_type").and_then(serde_json::Value::as_str)
-        {
+        if let Some(kind) = answer.get("token_type").and_then(serde_json::Value::as_str) {
             if !kind.eq_ignore_ascii_case("bearer") {
                 return Err(not_a_token("a bearer token (`token_type` is not `Bearer`)"));
             }
@@ -329,18 +299,13 @@ impl ClientCredentialsProvider {
             _ => None,
         };
         let token = AccessToken::new(secret);
-        Ok(
-            match expires_in.filter(|seconds| seconds.is_finite() && *seconds >= 0.0) {
-                Some(seconds) => {
-                    let lifetime = Duration::from_secs_f64(seconds.min(u32::MAX.into()));
-                    token
-                        .valid_for(
-                            lifetime - credentials.refresh_before.min(lifetime / 2),
-                        )
-                }
-                None => token,
-            },
-        )
+        Ok(match expires_in.filter(|seconds| seconds.is_finite() && *seconds >= 0.0) {
+            Some(seconds) => {
+                let lifetime = Duration::from_secs_f64(seconds.min(u32::MAX.into()));
+                token.valid_for(lifetime - credentials.refresh_before.min(lifetime / 2))
+            }
+            None => token,
+        })
     }
 }
 
@@ -378,32 +343,22 @@ impl CacheState {
     fn current(&self) -> Option<CurrentToken> {
         let (header, until) = self.token.as_ref()?;
         let usable = until.is_none_or(|until| Instant::now() < until);
-        usable
-            .then(|| CurrentToken {
-                header: header.clone(),
-                fetch: self.fetches,
-            })
+        usable.then(|| CurrentToken { header: header.clone(), fetch: self.fetches })
     }
 }
 
 impl TokenCache {
     pub(crate) fn new(provider: Arc<dyn TokenProvider>) -> Self {
-        Self {
-            provider,
-            state: Mutex::default(),
-            fetching: tokio::sync::Mutex::new(()),
-        }
+        Self { provider, state: Mutex::default(), fetching: tokio::sync::Mutex::new(()) }
     }
 
     fn state(&self) -> MutexGuard<'_, CacheState> {
+        // The state is consistent after every statement, so a panic elsewhere cannot spoil it.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A usable token: the kept one, or a new one from the provider.
-    pub(crate) async fn token(
-        &self,
-        http: &reqwest::Client,
-    ) -> Result<CurrentToken, Error> {
+    pub(crate) async fn token(&self, http: &reqwest::Client) -> Result<CurrentToken, Error> {
         let seen = {
             let state = self.state();
             if let Some(token) = state.current() {
@@ -417,39 +372,32 @@ impl TokenCache {
             if let Some(token) = state.current() {
                 return Ok(token);
             }
+            // A fetch finished while this call waited, and failed: that answer is this call's too.
             if let (true, Some(failure)) = (state.fetches != seen, &state.failure) {
                 return Err(failure.shared_copy());
             }
         }
         tracing::debug!("fetching an access token");
-        let fetched = self
-            .provider
-            .fetch_token(http)
-            .await
-            .and_then(|token| {
-                let mut header = HeaderValue::from_str(
-                        &format!("Bearer {}", token.secret),
-                    )
-                    .map_err(|_| Error::InvalidHeader {
-                        name: AUTHORIZATION.to_string(),
-                        reason: "the access token has characters a header cannot carry",
-                    })?;
-                header.set_sensitive(true);
-                Ok((header, token.lifetime.map(|lifetime| Instant::now() + lifetime)))
-            });
+        let fetched = self.provider.fetch_token(http).await.and_then(|token| {
+            let mut header =
+                HeaderValue::from_str(&format!("Bearer {}", token.secret)).map_err(|_| Error::InvalidHeader {
+                    name: AUTHORIZATION.to_string(),
+                    reason: "the access token has characters a header cannot carry",
+                })?;
+            header.set_sensitive(true);
+            Ok((header, token.lifetime.map(|lifetime| Instant::now() + lifetime)))
+        });
         let mut state = self.state();
         state.fetches += 1;
         match fetched {
             Ok((header, until)) => {
                 state.token = Some((header.clone(), until));
                 state.failure = None;
-                Ok(CurrentToken {
-                    header,
-                    fetch: state.fetches,
-                })
+                Ok(CurrentToken { header, fetch: state.fetches })
             }
             Err(error) => {
-                tracing::debug!(status = ? error.status(), "no access token");
+                // Not the error's text: it names the token URL, which may hold a path value.
+                tracing::debug!(status = ?error.status(), "no access token");
                 state.token = None;
                 state.failure = Some(error.shared_copy());
                 Err(error)

@@ -8,9 +8,7 @@ use crate::retry::retry_after;
 use crate::{Client, Error, RetryPolicy};
 use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
-use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE,
-};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use reqwest::{Method, StatusCode};
 use std::borrow::Cow;
 use std::future::{Future, IntoFuture};
@@ -20,19 +18,11 @@ use tracing::Instrument;
 
 /// Characters a path parameter keeps as they are: RFC 3986's unreserved set. Everything else,
 /// `/`, `?` and `#` included, is percent-encoded, so a value stays within its own segment.
-pub(crate) const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+pub(crate) const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 /// Characters a cookie value cannot carry as they are (RFC 6265 `cookie-octet`), plus `%`.
-const COOKIE_VALUE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b',')
-    .add(b';')
-    .add(b'\\')
-    .add(b'%');
+const COOKIE_VALUE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b',').add(b';').add(b'\\').add(b'%');
+
 /// The most bytes of a response body an [`Error`] keeps. A longer error body is not read past
 /// this point; a longer success body that fails to decode is cut here. Either way the text kept
 /// ends with [`TRUNCATED`].
@@ -51,7 +41,7 @@ pub(crate) struct Operation {
 
 /// The statuses one documented error response covers.
 #[derive(Clone, Copy)]
-#[allow(dead_code)]
+#[allow(dead_code)] // Which kinds a crate uses depends on its spec.
 pub(crate) enum Documented {
     Code(u16),
     Range(u16),
@@ -181,21 +171,8 @@ impl<'a, T> Call<'a, T> {
         let operation = self.request.operation.name;
         let raw = self.request.send().await?;
         match (self.decode)(raw.status.as_u16(), &raw.body) {
-            Ok(body) => {
-                Ok(Response {
-                    status: raw.status,
-                    headers: raw.headers,
-                    body,
-                })
-            }
-            Err(source) => {
-                Err(Error::Decode {
-                    operation,
-                    status: raw.status,
-                    body: body_text(&raw.body),
-                    source,
-                })
-            }
+            Ok(body) => Ok(Response { status: raw.status, headers: raw.headers, body }),
+            Err(source) => Err(Error::Decode { operation, status: raw.status, body: body_text(&raw.body), source }),
         }
     }
 
@@ -204,6 +181,8 @@ impl<'a, T> Call<'a, T> {
         self.request.send().await
     }
 
+    // The builders below are used by generated operations; which ones depends on the spec.
+
     #[allow(dead_code)]
     pub(crate) fn query(mut self, name: &'static str, value: impl ToString) -> Self {
         self.request.query.push((name, value.to_string()));
@@ -211,11 +190,7 @@ impl<'a, T> Call<'a, T> {
     }
 
     #[allow(dead_code)]
-    pub(crate) fn query_opt(
-        self,
-        name: &'static str,
-        value: Option<impl ToString>,
-    ) -> Self {
+    pub(crate) fn query_opt(self, name: &'static str, value: Option<impl ToString>) -> Self {
         match value {
             Some(value) => self.query(name, value),
             None => self,
@@ -224,31 +199,18 @@ impl<'a, T> Call<'a, T> {
 
     /// A list sent the OpenAPI default way (`form`, exploded): `name=a&name=b`.
     #[allow(dead_code)]
-    pub(crate) fn query_each<V: ToString>(
-        mut self,
-        name: &'static str,
-        values: &[V],
-    ) -> Self {
+    pub(crate) fn query_each<V: ToString>(mut self, name: &'static str, values: &[V]) -> Self {
         self.request.query.extend(values.iter().map(|value| (name, value.to_string())));
         self
     }
 
     /// A list sent as one value (`explode: false`, or a delimited style): `name=a,b`.
     #[allow(dead_code)]
-    pub(crate) fn query_joined<V: ToString>(
-        self,
-        name: &'static str,
-        values: &[V],
-        separator: &str,
-    ) -> Self {
+    pub(crate) fn query_joined<V: ToString>(self, name: &'static str, values: &[V], separator: &str) -> Self {
         if values.is_empty() {
             return self;
         }
-        let joined = values
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(separator);
+        let joined = values.iter().map(ToString::to_string).collect::<Vec<_>>().join(separator);
         self.query(name, joined)
     }
 
@@ -258,11 +220,7 @@ impl<'a, T> Call<'a, T> {
     }
 
     #[allow(dead_code)]
-    pub(crate) fn header_param_opt(
-        self,
-        name: &str,
-        value: Option<impl ToString>,
-    ) -> Self {
+    pub(crate) fn header_param_opt(self, name: &str, value: Option<impl ToString>) -> Self {
         match value {
             Some(value) => self.header_param(name, value),
             None => self,
@@ -273,9 +231,7 @@ impl<'a, T> Call<'a, T> {
     #[allow(dead_code)]
     pub(crate) fn cookie(mut self, name: &str, value: impl ToString) -> Self {
         let value = value.to_string();
-        self.request
-            .cookies
-            .push(format!("{name}={}", utf8_percent_encode(& value, COOKIE_VALUE)));
+        self.request.cookies.push(format!("{name}={}", utf8_percent_encode(&value, COOKIE_VALUE)));
         self
     }
 
@@ -288,22 +244,10 @@ impl<'a, T> Call<'a, T> {
     }
 
     #[allow(dead_code)]
-    pub(crate) fn json<B: serde::Serialize + ?Sized>(
-        mut self,
-        content_type: &'static str,
-        body: Option<&B>,
-    ) -> Self {
+    pub(crate) fn json<B: serde::Serialize + ?Sized>(mut self, content_type: &'static str, body: Option<&B>) -> Self {
         match body.map(serde_json::to_vec) {
-            Some(Ok(bytes)) => {
-                self.request.body = Some((HeaderValue::from_static(content_type), bytes));
-            }
-            Some(Err(source)) => {
-                self.request
-                    .fail(Error::Encode {
-                        operation: self.request.operation.name,
-                        source,
-                    })
-            }
+            Some(Ok(bytes)) => self.request.body = Some((HeaderValue::from_static(content_type), bytes)),
+            Some(Err(source)) => self.request.fail(Error::Encode { operation: self.request.operation.name, source }),
             None => {}
         }
         self
@@ -312,49 +256,27 @@ impl<'a, T> Call<'a, T> {
     /// An `application/x-www-form-urlencoded` body: the value's top-level fields as pairs;
     /// lists repeat their field, nested objects are sent as JSON text.
     #[allow(dead_code)]
-    pub(crate) fn form<B: serde::Serialize + ?Sized>(
-        mut self,
-        content_type: &'static str,
-        body: Option<&B>,
-    ) -> Self {
+    pub(crate) fn form<B: serde::Serialize + ?Sized>(mut self, content_type: &'static str, body: Option<&B>) -> Self {
         match body.map(serde_json::to_value) {
             Some(Ok(value)) => {
                 let bytes = form_encode(&value).into_bytes();
-                self.request.body = Some((
-                    HeaderValue::from_static(content_type),
-                    bytes,
-                ));
+                self.request.body = Some((HeaderValue::from_static(content_type), bytes));
             }
-            Some(Err(source)) => {
-                self.request
-                    .fail(Error::Encode {
-                        operation: self.request.operation.name,
-                        source,
-                    })
-            }
+            Some(Err(source)) => self.request.fail(Error::Encode { operation: self.request.operation.name, source }),
             None => {}
         }
         self
     }
 
     #[allow(dead_code)]
-    pub(crate) fn bytes(
-        mut self,
-        content_type: &'static str,
-        body: Option<Vec<u8>>,
-    ) -> Self {
-        self.request.body = body
-            .map(|bytes| (HeaderValue::from_static(content_type), bytes));
+    pub(crate) fn bytes(mut self, content_type: &'static str, body: Option<Vec<u8>>) -> Self {
+        self.request.body = body.map(|bytes| (HeaderValue::from_static(content_type), bytes));
         self
     }
 
     /// A body whose `Content-Type` the caller gives (a multipart body carries its boundary there).
     #[allow(dead_code)]
-    pub(crate) fn bytes_with_type(
-        mut self,
-        content_type: &str,
-        body: Option<Vec<u8>>,
-    ) -> Self {
+    pub(crate) fn bytes_with_type(mut self, content_type: &str, body: Option<Vec<u8>>) -> Self {
         match header(CONTENT_TYPE.as_str(), content_type) {
             Ok((_, value)) => self.request.body = body.map(|bytes| (value, bytes)),
             Err(error) => self.request.fail(error),
@@ -365,7 +287,6 @@ impl<'a, T> Call<'a, T> {
 
 impl<'a, T: Send + 'a> IntoFuture for Call<'a, T> {
     type Output = Result<T, Error>;
-
     type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
@@ -383,10 +304,14 @@ impl Request<'_> {
     async fn send(self) -> Result<RawResponse, Error> {
         let operation = self.operation;
         let span = tracing::info_span!(
-            "operation", operation = operation.name, method = operation.method.as_str(),
-            path = operation.path, attempt = tracing::field::Empty, status =
-            tracing::field::Empty, error = tracing::field::Empty, latency_ms =
-            tracing::field::Empty,
+            "operation",
+            operation = operation.name,
+            method = operation.method.as_str(),
+            path = operation.path,
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            error = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
         );
         let started = Instant::now();
         let result = self.send_attempts(&span).instrument(span.clone()).await;
@@ -396,10 +321,8 @@ impl Request<'_> {
                 span.record("status", response.status.as_u16());
             }
             Err(error) => {
-                if let (Some(status), false) = (
-                    error.status(),
-                    matches!(error, Error::TokenEndpoint { .. }),
-                ) {
+                // The API's status only: a token endpoint's is not the operation's.
+                if let (Some(status), false) = (error.status(), matches!(error, Error::TokenEndpoint { .. })) {
                     span.record("status", status.as_u16());
                 }
                 if let Some(kind) = error_kind(error) {
@@ -412,10 +335,7 @@ impl Request<'_> {
 
     /// The attempts: each builds the request anew (with the current token), sends it, and
     /// either returns, or waits and goes round again.
-    async fn send_attempts(
-        mut self,
-        span: &tracing::Span,
-    ) -> Result<RawResponse, Error> {
+    async fn send_attempts(mut self, span: &tracing::Span) -> Result<RawResponse, Error> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
@@ -425,53 +345,39 @@ impl Request<'_> {
         let policy = prepared.retry.as_ref().unwrap_or(client.retry_policy());
         let may_retry = policy.allows(&operation.method);
         let started = Instant::now();
+        // Attempts sent, and those that count against the policy (not a resend after a 401).
         let (mut sent, mut counted) = (0u32, 0u32);
         let mut token_renewed = false;
         loop {
-            let token = if prepared.sets_authorization {
-                None
-            } else {
-                client.token().await?
-            };
+            let token = if prepared.sets_authorization { None } else { client.token().await? };
             sent += 1;
             counted += 1;
             span.record("attempt", sent);
             let attempt_started = Instant::now();
-            let outcome = client
-                .execute(
-                    prepared
-                        .request(&operation.method, token.as_ref().map(|t| &t.header)),
-                )
-                .await;
+            let outcome = client.execute(prepared.request(&operation.method, token.as_ref().map(|t| &t.header))).await;
             let latency_ms = attempt_started.elapsed().as_millis() as u64;
             match outcome {
                 Ok(response) => {
                     let status = response.status();
-                    tracing::debug!(
-                        attempt = sent, status = status.as_u16(), latency_ms, "response"
-                    );
+                    tracing::debug!(attempt = sent, status = status.as_u16(), latency_ms, "response");
                     if status == StatusCode::UNAUTHORIZED && !token_renewed {
                         if let Some(token) = &token {
-                            tracing::info!(
-                                attempt = sent,
-                                "the API refused the access token; fetching a new one"
-                            );
+                            tracing::info!(attempt = sent, "the API refused the access token; fetching a new one");
                             client.token_refused(token);
                             token_renewed = true;
                             counted -= 1;
                             continue;
                         }
                     }
-                    let busy = status == StatusCode::TOO_MANY_REQUESTS
-                        || status == StatusCode::SERVICE_UNAVAILABLE;
+                    let busy = status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE;
                     if busy && may_retry {
                         let asked = retry_after(response.headers(), SystemTime::now());
-                        if let Some(delay) = policy
-                            .next_delay(counted, started.elapsed(), asked)
-                        {
+                        if let Some(delay) = policy.next_delay(counted, started.elapsed(), asked) {
                             tracing::info!(
-                                attempt = sent, status = status.as_u16(), delay_ms = delay
-                                .as_millis() as u64, "retrying"
+                                attempt = sent,
+                                status = status.as_u16(),
+                                delay_ms = delay.as_millis() as u64,
+                                "retrying"
                             );
                             drop(response);
                             tokio::time::sleep(delay).await;
@@ -481,21 +387,16 @@ impl Request<'_> {
                     return read_response(operation, response).await;
                 }
                 Err(error) => {
-                    let connect = matches!(
-                        & error, SendError::Http(error) if error.is_connect()
-                    );
+                    let connect = matches!(&error, SendError::Http(error) if error.is_connect());
                     let error = send_error(operation, error);
-                    tracing::debug!(
-                        attempt = sent, error = error_kind(& error), latency_ms,
-                        "no response"
-                    );
+                    tracing::debug!(attempt = sent, error = error_kind(&error), latency_ms, "no response");
                     if connect && may_retry {
-                        if let Some(delay) = policy
-                            .next_delay(counted, started.elapsed(), None)
-                        {
+                        if let Some(delay) = policy.next_delay(counted, started.elapsed(), None) {
                             tracing::info!(
-                                attempt = sent, error = "connect", delay_ms = delay
-                                .as_millis() as u64, "retrying"
+                                attempt = sent,
+                                error = "connect",
+                                delay_ms = delay.as_millis() as u64,
+                                "retrying"
                             );
                             tokio::time::sleep(delay).await;
                             continue;
@@ -524,27 +425,22 @@ impl Prepared {
         let client = request.client;
         let base_url = client.base_url();
         let mut url = reqwest::Url::parse(&format!("{base_url}{}", request.path))
-            .map_err(|err| Error::InvalidBaseUrl {
-                url: without_credentials(base_url),
-                reason: err.to_string(),
-            })?;
+            .map_err(|err| Error::InvalidBaseUrl { url: without_credentials(base_url), reason: err.to_string() })?;
         if !request.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&request.query);
         }
+        // One map, each name set once: client-wide headers, then what the call itself needs,
+        // then per-call headers, which win. (Adding them one by one would send duplicates.)
         let mut headers = client.default_headers().clone();
-        headers
-            .entry(ACCEPT)
-            .or_insert_with(|| HeaderValue::from_static("application/json"));
+        headers.entry(ACCEPT).or_insert_with(|| HeaderValue::from_static("application/json"));
         if !request.cookies.is_empty() {
             let (name, value) = header(COOKIE.as_str(), &request.cookies.join("; "))?;
             headers.insert(name, value);
         }
-        let body = request
-            .body
-            .map(|(content_type, bytes)| {
-                headers.insert(CONTENT_TYPE, content_type);
-                Bytes::from(bytes)
-            });
+        let body = request.body.map(|(content_type, bytes)| {
+            headers.insert(CONTENT_TYPE, content_type);
+            Bytes::from(bytes)
+        });
         for (name, value) in &request.headers {
             headers.insert(name, value.clone());
         }
@@ -574,62 +470,44 @@ fn send_error(operation: &Operation, error: SendError) -> Error {
     match error {
         SendError::Http(source) => transport_error(operation, source),
         #[cfg(feature = "middleware")]
-        SendError::Middleware(source) => {
-            Error::Middleware {
-                operation: operation.name,
-                source,
-            }
-        }
+        SendError::Middleware(source) => Error::Middleware { operation: operation.name, source },
     }
 }
 
 fn transport_error(operation: &Operation, source: reqwest::Error) -> Error {
     if source.is_timeout() {
-        Error::Timeout {
-            operation: operation.name,
-            source,
-        }
+        Error::Timeout { operation: operation.name, source }
     } else {
-        Error::Transport {
-            operation: operation.name,
-            source,
-        }
+        Error::Transport { operation: operation.name, source }
     }
 }
 
 /// A word for a failure other than an error status, for tracing (never the error's text: it can
 /// hold a URL, and so path parameter values).
 fn error_kind(error: &Error) -> Option<&'static str> {
-    Some(
-        match error {
-            Error::Documented { .. } | Error::UnexpectedStatus { .. } => return None,
-            Error::Timeout { .. } => "timeout",
-            Error::Transport { .. } => "transport",
-            Error::Token { .. } | Error::TokenEndpoint { .. } => "token",
-            Error::Decode { .. } => "decode",
-            #[cfg(feature = "middleware")]
-            Error::Middleware { .. } => "middleware",
-            _ => "invalid request",
-        },
-    )
+    Some(match error {
+        Error::Documented { .. } | Error::UnexpectedStatus { .. } => return None,
+        Error::Timeout { .. } => "timeout",
+        Error::Transport { .. } => "transport",
+        Error::Token { .. } | Error::TokenEndpoint { .. } => "token",
+        Error::Decode { .. } => "decode",
+        #[cfg(feature = "middleware")]
+        Error::Middleware { .. } => "middleware",
+        _ => "invalid request",
+    })
 }
 
 /// A success's whole body, or an error with at most [`MAX_ERROR_BODY`] bytes of its body.
-async fn read_response(
-    operation: &Operation,
-    mut response: reqwest::Response,
-) -> Result<RawResponse, Error> {
+async fn read_response(operation: &Operation, mut response: reqwest::Response) -> Result<RawResponse, Error> {
     let status = response.status();
     let failed = |source| transport_error(operation, source);
     if status.is_success() {
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(failed)?;
-        return Ok(RawResponse {
-            status,
-            headers,
-            body,
-        });
+        return Ok(RawResponse { status, headers, body });
     }
+    // An error's body is only kept in part, so only that part is read: a huge error page
+    // costs no more memory than a small one.
     let mut body = Vec::new();
     while body.len() <= MAX_ERROR_BODY {
         match response.chunk().await.map_err(failed)? {
@@ -647,6 +525,7 @@ pub(crate) fn body_text(body: &[u8]) -> String {
         return String::from_utf8_lossy(body).into_owned();
     }
     let mut end = MAX_ERROR_BODY;
+    // Step back over UTF-8 continuation bytes (at most three) so no character is cut in two.
     while end > MAX_ERROR_BODY - 3 && body[end] & 0xC0 == 0x80 {
         end -= 1;
     }
@@ -658,67 +537,37 @@ pub(crate) fn body_text(body: &[u8]) -> String {
 fn status_error(operation: &Operation, status: StatusCode, body: &[u8]) -> Error {
     let code = status.as_u16();
     let documented = |wanted: fn(Documented, u16) -> bool| {
-        operation
-            .errors
-            .iter()
-            .find(|(statuses, _)| wanted(*statuses, code))
-            .map(|(_, description)| *description)
+        operation.errors.iter().find(|(statuses, _)| wanted(*statuses, code)).map(|(_, description)| *description)
     };
     let description = documented(|d, code| matches!(d, Documented::Code(c) if c == code))
-        .or_else(|| documented(|d, code| {
-            matches!(d, Documented::Range(class) if class == code / 100)
-        }))
+        .or_else(|| documented(|d, code| matches!(d, Documented::Range(class) if class == code / 100)))
         .or_else(|| documented(|d, _| matches!(d, Documented::Default)));
     let body = body_text(body);
     match description {
-        Some(description) => {
-            Error::Documented {
-                operation: operation.name,
-                status,
-                description,
-                body,
-            }
-        }
-        None => {
-            Error::UnexpectedStatus {
-                operation: operation.name,
-                status,
-                body,
-            }
-        }
+        Some(description) => Error::Documented { operation: operation.name, status, description, body },
+        None => Error::UnexpectedStatus { operation: operation.name, status, body },
     }
 }
 
 /// Fills a path template such as `/{realm}/users/{userId}`, encoding each value so it stays
 /// one segment. Values that a URL would collapse (`""`, `.`, `..`) are refused.
-fn fill_path(
-    template: &str,
-    parameters: &[(&'static str, &str)],
-) -> Result<String, Error> {
+fn fill_path(template: &str, parameters: &[(&'static str, &str)]) -> Result<String, Error> {
     let mut path = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         let Some(length) = rest[start..].find('}') else { break };
         path.push_str(&rest[..start]);
         let name = &rest[start + 1..start + length];
-        let (name, value) = parameters
-            .iter()
-            .find(|(candidate, _)| *candidate == name)
-            .copied()
-            .ok_or(Error::InvalidPathParameter {
-                name: "?",
-                reason: "the path names a parameter that was not given",
-            })?;
+        let (name, value) = parameters.iter().find(|(candidate, _)| *candidate == name).copied().ok_or(
+            Error::InvalidPathParameter { name: "?", reason: "the path names a parameter that was not given" },
+        )?;
         let reason = match value {
             "" => Some("it is empty"),
             "." | ".." => Some("`.` and `..` would change the path"),
             _ => None,
         };
         if let Some(reason) = reason {
-            return Err(Error::InvalidPathParameter {
-                name,
-                reason,
-            });
+            return Err(Error::InvalidPathParameter { name, reason });
         }
         path.extend(utf8_percent_encode(value, PATH_SEGMENT));
         rest = &rest[start + length + 1..];
@@ -729,10 +578,7 @@ fn fill_path(
 
 /// Decodes a JSON body.
 #[allow(dead_code)]
-pub(crate) fn json<T: serde::de::DeserializeOwned>(
-    _status: u16,
-    body: &[u8],
-) -> Result<T, serde_json::Error> {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(_status: u16, body: &[u8]) -> Result<T, serde_json::Error> {
     serde_json::from_slice(body)
 }
 
@@ -745,18 +591,13 @@ pub(crate) fn nothing(_status: u16, _body: &[u8]) -> Result<(), serde_json::Erro
 /// A 2xx status the operation does not document, where the status decides the result's type.
 #[allow(dead_code)]
 pub(crate) fn undocumented_success(status: u16) -> serde_json::Error {
-    serde::de::Error::custom(
-        format!("the spec does not document status {status} for this operation"),
-    )
+    serde::de::Error::custom(format!("the spec does not document status {status} for this operation"))
 }
 
 /// Characters a form field keeps as they are (the `application/x-www-form-urlencoded` set).
 #[allow(dead_code)]
-const FORM: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'*')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_');
+const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'*').remove(b'-').remove(b'.').remove(b'_');
+
 #[allow(dead_code)]
 fn form_encode(value: &serde_json::Value) -> String {
     let text = |value: &serde_json::Value| match value {
@@ -768,17 +609,11 @@ fn form_encode(value: &serde_json::Value) -> String {
         for (name, value) in fields {
             match value {
                 serde_json::Value::Null => {}
-                serde_json::Value::Array(items) => {
-                    pairs.extend(items.iter().map(|item| (name, text(item))))
-                }
+                serde_json::Value::Array(items) => pairs.extend(items.iter().map(|item| (name, text(item)))),
                 other => pairs.push((name, text(other))),
             }
         }
     }
     let encode = |s: &str| utf8_percent_encode(s, FORM).to_string().replace("%20", "+");
-    pairs
-        .iter()
-        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(name, value)| format!("{}={}", encode(name), encode(value))).collect::<Vec<_>>().join("&")
 }

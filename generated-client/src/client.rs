@@ -69,21 +69,13 @@ impl Client {
     }
 
     /// Sends one request, through the middleware stack when the client has one.
-    pub(crate) async fn execute(
-        &self,
-        request: reqwest::Request,
-    ) -> Result<reqwest::Response, SendError> {
+    pub(crate) async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response, SendError> {
         #[cfg(feature = "middleware")]
         if let Some(middleware) = &self.inner.middleware {
-            return middleware
-                .execute(request)
-                .await
-                .map_err(|error| match error {
-                    reqwest_middleware::Error::Reqwest(error) => SendError::Http(error),
-                    reqwest_middleware::Error::Middleware(error) => {
-                        SendError::Middleware(error.into())
-                    }
-                });
+            return middleware.execute(request).await.map_err(|error| match error {
+                reqwest_middleware::Error::Reqwest(error) => SendError::Http(error),
+                reqwest_middleware::Error::Middleware(error) => SendError::Middleware(error.into()),
+            });
         }
         self.inner.http.execute(request).await.map_err(SendError::Http)
     }
@@ -218,10 +210,7 @@ impl ClientBuilder {
     /// attempt passes through every layer. Add no retry layer as well, or set
     /// [`retry`](Self::retry) to [`RetryPolicy::none`].
     #[cfg(feature = "middleware")]
-    pub fn middleware_client(
-        mut self,
-        client: reqwest_middleware::ClientWithMiddleware,
-    ) -> Self {
+    pub fn middleware_client(mut self, client: reqwest_middleware::ClientWithMiddleware) -> Self {
         self.middleware = Some(client);
         self
     }
@@ -259,7 +248,7 @@ impl ClientBuilder {
                 return Err(Error::InvalidBaseUrl {
                     url: String::new(),
                     reason: "none given, and the spec names no default server".to_owned(),
-                });
+                })
             }
         };
         let mut headers = HeaderMap::new();
@@ -272,18 +261,13 @@ impl ClientBuilder {
         let tokens = match self.auth {
             Auth::None => None,
             Auth::Fixed(token) => {
-                let mut value = header_value(
-                    AUTHORIZATION.as_str(),
-                    &format!("Bearer {token}"),
-                )?;
+                let mut value = header_value(AUTHORIZATION.as_str(), &format!("Bearer {token}"))?;
                 value.set_sensitive(true);
                 headers.insert(AUTHORIZATION, value);
                 None
             }
             Auth::Provider(provider) => Some(TokenCache::new(provider)),
-            Auth::ClientCredentials(credentials) => {
-                Some(TokenCache::new(Arc::new(credentials.resolve(&base_url)?)))
-            }
+            Auth::ClientCredentials(credentials) => Some(TokenCache::new(Arc::new(credentials.resolve(&base_url)?))),
         };
         let http = match self.http {
             Some(http) => http,
@@ -306,11 +290,7 @@ impl ClientBuilder {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let header_names: Vec<&str> = self
-            .headers
-            .iter()
-            .map(|(name, _)| name.as_str())
-            .collect();
+        let header_names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
         let auth = match &self.auth {
             Auth::None => "none".to_owned(),
             Auth::Fixed(_) => "bearer token <redacted>".to_owned(),
@@ -328,22 +308,15 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
-const DEFAULT_USER_AGENT: &str = concat!(
-    env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")
-);
+const DEFAULT_USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
 fn checked_base_url(url: &str) -> Result<String, Error> {
-    let invalid = |reason: &str| Error::InvalidBaseUrl {
-        url: without_credentials(url),
-        reason: reason.to_owned(),
-    };
+    let invalid = |reason: &str| Error::InvalidBaseUrl { url: without_credentials(url), reason: reason.to_owned() };
     let parsed = reqwest::Url::parse(url).map_err(|err| invalid(&err.to_string()))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(
-            invalid(
-                "credentials in the URL are not supported; use `bearer_token`, `client_credentials` or `header`",
-            ),
-        );
+        return Err(invalid(
+            "credentials in the URL are not supported; use `bearer_token`, `client_credentials` or `header`",
+        ));
     }
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https"));
@@ -360,30 +333,21 @@ fn checked_base_url(url: &str) -> Result<String, Error> {
 /// The URL with anything between `://` and `@` masked, so errors never repeat a password.
 pub(crate) fn without_credentials(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}://***{}", & url[..scheme_end], & url[at..])
-        }
+        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}://***{}", &url[..scheme_end], &url[at..]),
         _ => url.to_owned(),
     }
 }
 
 /// A header for a request; the value is never echoed in the error.
-pub(crate) fn header(
-    name: &str,
-    value: &str,
-) -> Result<(HeaderName, HeaderValue), Error> {
+pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
     let header_name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Error::InvalidHeader {
-            name: name.to_owned(),
-            reason: "not a valid header name",
-        })?;
+        .map_err(|_| Error::InvalidHeader { name: name.to_owned(), reason: "not a valid header name" })?;
     Ok((header_name, header_value(name, value)?))
 }
 
 fn header_value(name: &str, value: &str) -> Result<HeaderValue, Error> {
-    HeaderValue::from_str(value)
-        .map_err(|_| Error::InvalidHeader {
-            name: name.to_owned(),
-            reason: "the value has characters a header cannot carry, such as a newline",
-        })
+    HeaderValue::from_str(value).map_err(|_| Error::InvalidHeader {
+        name: name.to_owned(),
+        reason: "the value has characters a header cannot carry, such as a newline",
+    })
 }

@@ -76,10 +76,7 @@ impl RetryPolicy {
 
     /// One attempt and no retry.
     pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
+        Self { max_attempts: 1, ..Self::default() }
     }
 
     /// Makes at most `attempts` attempts in all, the first included (0 counts as 1).
@@ -129,11 +126,12 @@ impl RetryPolicy {
     /// server sends no `Retry-After`. Without jitter both are the same.
     pub fn backoff_bounds(&self, retry: u32) -> (Duration, Duration) {
         let doublings = retry.saturating_sub(1).min(31);
-        let full = self
-            .initial_backoff
-            .saturating_mul(1 << doublings)
-            .min(self.max_backoff);
-        if self.jitter { (full / 2, full) } else { (full, full) }
+        let full = self.initial_backoff.saturating_mul(1 << doublings).min(self.max_backoff);
+        if self.jitter {
+            (full / 2, full)
+        } else {
+            (full, full)
+        }
     }
 
     /// Whether calls with this method may be retried at all.
@@ -152,32 +150,22 @@ impl RetryPolicy {
         if attempts >= self.max_attempts {
             return None;
         }
-        let delay = retry_after
-            .unwrap_or_else(|| {
-                let (shortest, longest) = self.backoff_bounds(attempts);
-                shortest + (longest - shortest).mul_f64(random_fraction())
-            });
+        let delay = retry_after.unwrap_or_else(|| {
+            let (shortest, longest) = self.backoff_bounds(attempts);
+            shortest + (longest - shortest).mul_f64(random_fraction())
+        });
         (elapsed.saturating_add(delay) <= self.max_elapsed).then_some(delay)
     }
 }
 
 fn is_idempotent(method: &Method) -> bool {
-    [
-        Method::GET,
-        Method::HEAD,
-        Method::PUT,
-        Method::DELETE,
-        Method::OPTIONS,
-        Method::TRACE,
-    ]
-        .contains(method)
+    [Method::GET, Method::HEAD, Method::PUT, Method::DELETE, Method::OPTIONS, Method::TRACE].contains(method)
 }
 
 /// A number in `[0, 1)`, different on every call. Jitter needs spread, not secrecy, so the
 /// standard library's randomly keyed hasher suffices.
 fn random_fraction() -> f64 {
-    let bits = std::collections::hash_map::RandomState::new()
-        .hash_one(SystemTime::now());
+    let bits = std::collections::hash_map::RandomState::new().hash_one(SystemTime::now());
     (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -196,36 +184,17 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
 /// to use.
 fn http_date(text: &str) -> Option<SystemTime> {
     let parts: Vec<&str> = text.split_ascii_whitespace().collect();
-    let [_weekday, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None
-    };
-
-    const MONTHS: [&str; 12] = [
-        "Jan",
-        "Feb",
-        "Mar",
-        "Apr",
-        "May",
-        "Jun",
-        "Jul",
-        "Aug",
-        "Sep",
-        "Oct",
-        "Nov",
-        "Dec",
-    ];
+    let [_weekday, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
     let day: i64 = day.parse().ok()?;
     let year: i64 = year.parse().ok()?;
     let mut clock = time.split(':').map(|part| part.parse::<i64>().ok());
     let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
-    if clock.next().is_some() || !(1..=31).contains(&day) || hour > 23 || minute > 59
-        || second > 60
-    {
+    if clock.next().is_some() || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60
-        + second;
+    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
     Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
 }
 
@@ -235,7 +204,6 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100
-        + day_of_year;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }

@@ -70,27 +70,42 @@ pub fn generate_in(
             let contents = print::print(path, emit::emit_file(path, &api, crate_options), &crate_options.spec_label)?;
             Ok(GeneratedFile { path: path.to_owned(), contents })
         };
-        // Files are independent: each is emitted and printed on a thread of its own (with the
-        // same stack as the pipeline), or here when no thread can be made.
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = emit::file_paths()
-                .into_iter()
-                .map(|path| {
-                    let spawned = std::thread::Builder::new()
-                        .stack_size(STACK_BYTES)
-                        .spawn_scoped(scope, move || print_file(path));
-                    (path, spawned)
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|(path, spawned)| match spawned {
-                    Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                    Err(_) => print_file(path),
-                })
-                .collect()
-        })
+        print_files(&print_file)
     })
+}
+
+/// Emits and prints every file, returned in path order. Files are independent: this thread and
+/// one helper per other core take them from a shared queue, the largest first. Few threads keep
+/// the peak low: memory freed by the earlier stages stays with this thread's allocator arena,
+/// where only this thread reuses it.
+fn print_files(
+    print_file: &(dyn Fn(&str) -> Result<GeneratedFile, Error> + Sync),
+) -> Result<Vec<GeneratedFile>, Error> {
+    let mut paths = emit::file_paths();
+    paths.sort_by_key(|path| !matches!(*path, "src/operations.rs" | "src/models.rs"));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(path) = paths.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            done.push((*path, print_file(path)));
+        }
+        done
+    };
+    let helpers = std::thread::available_parallelism().map_or(1, |cores| cores.get()).min(paths.len()) - 1;
+    let mut printed = std::thread::scope(|scope| {
+        // A helper that cannot be made leaves its share to the others.
+        let handles: Vec<_> = (0..helpers)
+            .filter_map(|_| std::thread::Builder::new().stack_size(STACK_BYTES).spawn_scoped(scope, work).ok())
+            .collect();
+        let mut printed = work();
+        for handle in handles {
+            printed.extend(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        printed
+    });
+    // The first failure in path order is the one reported, whichever thread met it first.
+    printed.sort_unstable_by_key(|(path, _)| *path);
+    printed.into_iter().map(|(_, file)| file).collect()
 }
 
 fn model_here(text: &str, file: &str, base_dir: Option<&Path>, tags: &[String]) -> Result<model::Api, Error> {

@@ -15,14 +15,10 @@ pub fn load(text: &str, file: &str) -> Result<OpenAPI, Error> {
 
 /// Parses a spec's text; references to other files are read from `base_dir`.
 pub fn load_in(text: &str, file: &str, base_dir: Option<&std::path::Path>) -> Result<OpenAPI, Error> {
-    let mut value = parse_value(text, file)?;
-    check_version(&value).map_err(|d| d.in_file(file))?;
-    crate::external::inline_external_refs(&mut value, base_dir, file)?;
-    crate::normalize::openapi_31_to_30(&mut value);
-    if let Some((at, message)) = crate::locate::invalid_schema(&value) {
-        return Err(refused(at, &message).in_file(file));
-    }
-    serde_path_to_error::deserialize::<_, OpenAPI>(&value).map_err(|err| {
+    let value = prepared_value(text, file, base_dir)?;
+    // By value: the JSON tree is freed while the typed document is built, so the two are never
+    // whole in memory at once (it halves the peak on large specs).
+    serde_path_to_error::deserialize::<_, OpenAPI>(value).map_err(|err| {
         let mut at = String::new();
         for segment in err.path().iter() {
             match segment {
@@ -32,13 +28,30 @@ pub fn load_in(text: &str, file: &str, base_dir: Option<&std::path::Path>) -> Re
             }
         }
         let message = err.into_inner().to_string();
-        // The typed path stops at the first `#[serde(flatten)]`; look deeper when it does.
-        let (at, message) = match crate::locate::deepest_failure(&value, message.clone()) {
-            (deeper, deeper_message) if deeper.len() > at.len() => (deeper, deeper_message),
-            _ => (at, message),
+        // The typed path stops at the first `#[serde(flatten)]`; look deeper when it does, in the
+        // tree made again (this path is rare; the first tree was consumed).
+        let (at, message) = match prepared_value(text, file, base_dir) {
+            Ok(value) => match crate::locate::deepest_failure(&value, message.clone()) {
+                (deeper, deeper_message) if deeper.len() > at.len() => (deeper, deeper_message),
+                _ => (at, message),
+            },
+            Err(_) => (at, message),
         };
         refused(at, &message).in_file(file)
     })
+}
+
+/// The JSON tree the typed document is read from: parsed, version checked, other files' `$ref`s
+/// inlined, 3.1 constructs normalized, schemas openapiv3 would misread refused.
+fn prepared_value(text: &str, file: &str, base_dir: Option<&std::path::Path>) -> Result<Value, Error> {
+    let mut value = parse_value(text, file)?;
+    check_version(&value).map_err(|d| d.in_file(file))?;
+    crate::external::inline_external_refs(&mut value, base_dir, file)?;
+    crate::normalize::openapi_31_to_30(&mut value);
+    if let Some((at, message)) = crate::locate::invalid_schema(&value) {
+        return Err(refused(at, &message).in_file(file));
+    }
+    Ok(value)
 }
 
 /// The error for a node openapiv3 refuses, with what to do about it when that is known.

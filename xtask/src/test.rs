@@ -26,6 +26,8 @@ pub fn run() -> Result<()> {
         "format",
         command(&["fmt", "--check", "-p", "openapi-codegen", "-p", "xtask", "-p", "integration-tests"], &[]),
     ));
+    // The runtime files are copied into every generated crate as written, so they are kept formatted.
+    steps.push(("format of the runtime files", Box::new(|| check_runtime_format(&crate::workspace_root()))));
     steps.push((
         "generated client is up to date",
         Box::new(|| crate::codegen::run(&crate::codegen::CodegenArgs { check: true, ..Default::default() })),
@@ -71,6 +73,20 @@ pub fn run() -> Result<()> {
     println!("\nxtask test: {} passed, {} failed", steps.len() - failed.len(), failed.len());
     if !failed.is_empty() {
         bail!("failed steps: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn check_runtime_format(root: &std::path::Path) -> Result<()> {
+    let mut templates: Vec<_> = std::fs::read_dir(root.join("generator/runtime"))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    templates.sort();
+    let status =
+        Command::new("rustfmt").args(["--check", "--edition", "2021"]).args(&templates).current_dir(root).status()?;
+    if !status.success() {
+        bail!("rustfmt --check generator/runtime/*.rs failed ({status}); run rustfmt on them");
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ pub use operations::operations_file;
 
 /// Hand-written parts of every generated crate: the client, the call plumbing, the error type,
 /// token providers and the retry policy. They live in `generator/runtime/` as ordinary Rust and
-/// are printed with the rest; all of them are behind the crate's `client` feature.
+/// are copied as written; all of them are behind the crate's `client` feature.
 pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("src/auth.rs", include_str!("../../runtime/auth.rs")),
     ("src/call.rs", include_str!("../../runtime/call.rs")),
@@ -39,7 +39,7 @@ pub enum Part {
 pub enum Output<'a> {
     /// Rust, in parts, produced as they are printed.
     Rust(Box<dyn Iterator<Item = Part> + 'a>),
-    /// A runtime file: hand-written Rust, printed like generated code, then `__crate__` replaced.
+    /// A runtime file: hand-written Rust, copied as written with `__crate__` replaced.
     Runtime {
         /// The file's source.
         template: &'static str,

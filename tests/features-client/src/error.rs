@@ -147,14 +147,9 @@ pub enum Error {
 impl Error {
     /// An error for a [`TokenProvider`](crate::TokenProvider) of your own to return: it reaches
     /// the caller as [`Error::Token`], with `source` as its source.
-    pub fn token_provider(
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
+    pub fn token_provider(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         let source = source.into();
-        Self::Token {
-            reason: format!("the token provider failed: {source}"),
-            source: Some(source),
-        }
+        Self::Token { reason: format!("the token provider failed: {source}"), source: Some(source) }
     }
 
     /// The HTTP status, when a response arrived (from the API, or from the token endpoint).
@@ -173,29 +168,14 @@ impl Error {
     pub(crate) fn shared_copy(&self) -> Self {
         match self {
             Self::TokenEndpoint { url, status, body } => {
-                Self::TokenEndpoint {
-                    url: url.clone(),
-                    status: *status,
-                    body: body.clone(),
-                }
+                Self::TokenEndpoint { url: url.clone(), status: *status, body: body.clone() }
             }
             Self::Token { reason, source } => {
-                let cause = source
-                    .as_deref()
-                    .map(|source| source as &(dyn std::error::Error + 'static));
-                Self::Token {
-                    reason: with_causes(reason.clone(), cause),
-                    source: None,
-                }
+                let cause = source.as_deref().map(|source| source as &(dyn std::error::Error + 'static));
+                Self::Token { reason: with_causes(reason.clone(), cause), source: None }
             }
             other => {
-                Self::Token {
-                    reason: with_causes(
-                        other.to_string(),
-                        std::error::Error::source(other),
-                    ),
-                    source: None,
-                }
+                Self::Token { reason: with_causes(other.to_string(), std::error::Error::source(other)), source: None }
             }
         }
     }
@@ -214,10 +194,7 @@ impl Error {
 }
 
 /// `text`, then the text of each cause in turn, separated by `: `.
-fn with_causes(
-    mut text: String,
-    mut cause: Option<&(dyn std::error::Error + 'static)>,
-) -> String {
+fn with_causes(mut text: String, mut cause: Option<&(dyn std::error::Error + 'static)>) -> String {
     while let Some(error) = cause {
         text.push_str(": ");
         text.push_str(&error.to_string());
@@ -228,9 +205,7 @@ fn with_causes(
 
 /// `: code (description)` from an OAuth 2.0 error body (RFC 6749, section 5.2), when it is one.
 fn oauth_error(body: &str) -> String {
-    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<
-        serde_json::Value,
-    >(body) else {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(body) else {
         return String::new();
     };
     let text = |name: &str| {
