@@ -13,6 +13,11 @@ pub fn syntax(format: &str, message: &str) -> String {
                 write the repeated parts out, or share them with $ref"
             .to_owned();
     }
+    if message.contains("more than one document") {
+        return "a second YAML document starts here, and an OpenAPI description is one document: remove the \
+                second one (and the `---` or `...` line between them), or give each document a file of its own"
+            .to_owned();
+    }
     format!("fix the {format} syntax at that line and column (an unclosed bracket or quote, or wrong indentation, often shows up a little later than where it is)")
 }
 

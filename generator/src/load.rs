@@ -76,7 +76,7 @@ pub fn parse_value(text: &str, file: &str) -> Result<Value, Error> {
         });
     }
     let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|err| {
-        let location = err.location();
+        let location = err.location().or_else(|| second_document_at(text));
         Error::Syntax {
             file: file.to_owned(),
             format: "YAML",
@@ -87,6 +87,27 @@ pub fn parse_value(text: &str, file: &str) -> Result<Value, Error> {
     })?;
     yaml.apply_merge().map_err(|err| Diagnostic::new("", format!("YAML merge key: {err}")).in_file(file))?;
     yaml_to_json(yaml, "").map_err(|d| d.in_file(file))
+}
+
+/// Where the second document of a YAML stream starts. serde_yaml refuses a stream of several
+/// documents without saying where; it does say where a document holds what was not expected,
+/// and the second one is read here as something no document can be.
+fn second_document_at(text: &str) -> Option<serde_yaml::Location> {
+    struct Nothing;
+    impl<'de> serde::Deserialize<'de> for Nothing {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(NothingVisitor)
+        }
+    }
+    struct NothingVisitor;
+    impl serde::de::Visitor<'_> for NothingVisitor {
+        type Value = Nothing;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("no second document")
+        }
+    }
+    let second = serde_yaml::Deserializer::from_str(text).nth(1)?;
+    <Nothing as serde::Deserialize>::deserialize(second).err()?.location()
 }
 
 /// YAML allows numbers, booleans and null as mapping keys; OpenAPI means strings by them

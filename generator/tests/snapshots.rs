@@ -158,3 +158,8 @@ fn missing_required_field_errors() {
 fn nested_too_deep_error() {
     insta::assert_snapshot!(error_for("nested-too-deep.json"));
 }
+
+#[test]
+fn two_yaml_documents_error() {
+    insta::assert_snapshot!(error_for("two-documents.yaml"));
+}

@@ -258,7 +258,9 @@ fn union_def(name: &Ident, docs: &TokenStream, variants: &[UnionVariant], discri
             ty
         };
         let doc = match &variant.tag {
-            Some(tag) => format!(" The alternative whose `{}` is `{tag}`.", discriminator.unwrap_or("tag")),
+            Some(tag) => {
+                format!(" The alternative whose {} is {}.", code_span(discriminator.unwrap_or("tag")), code_span(tag))
+            }
             None => format!(" The `{}` alternative.", variant.rust_name),
         };
         quote! {
