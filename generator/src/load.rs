@@ -16,9 +16,15 @@ pub fn load(text: &str, file: &str) -> Result<OpenAPI, Error> {
 /// Parses a spec's text; references to other files are read from `base_dir`.
 pub fn load_in(text: &str, file: &str, base_dir: Option<&std::path::Path>) -> Result<OpenAPI, Error> {
     let value = prepared_value(text, file, base_dir)?;
-    // By value: the JSON tree is freed while the typed document is built, so the two are never
-    // whole in memory at once (it halves the peak on large specs).
-    serde_path_to_error::deserialize::<_, OpenAPI>(value).map_err(|err| {
+    // The typed document is read from the tree written out as compact JSON, with the tree
+    // already freed: the tree and the typed document are never in memory together.
+    let compact = serde_json::to_string(&value).map_err(|err| Diagnostic::new("", err.to_string()).in_file(file))?;
+    drop(value);
+    let mut deserializer = serde_json::Deserializer::from_str(&compact);
+    // The tree's depth was bounded when it was parsed (and $refs to other files, inlined since,
+    // can add a few levels); the stack the pipeline runs on is sized for it.
+    deserializer.disable_recursion_limit();
+    serde_path_to_error::deserialize::<_, OpenAPI>(&mut deserializer).map_err(|err| {
         let mut at = String::new();
         for segment in err.path().iter() {
             match segment {
@@ -27,7 +33,11 @@ pub fn load_in(text: &str, file: &str, base_dir: Option<&std::path::Path>) -> Re
                 serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
             }
         }
-        let message = err.into_inner().to_string();
+        // A position in the compact text means nothing to the reader; the pointer says where.
+        let err = err.into_inner();
+        let position = format!(" at line {} column {}", err.line(), err.column());
+        let message = err.to_string();
+        let message = message.strip_suffix(&position).unwrap_or(&message).to_owned();
         // The typed path stops at the first `#[serde(flatten)]`; look deeper when it does, in the
         // tree made again (this path is rare; the first tree was consumed).
         let (at, message) = match prepared_value(text, file, base_dir) {
