@@ -152,9 +152,9 @@ fn generation(inputs: &[Input], quick: bool) -> Result<serde_json::Value> {
     let mut table = String::new();
     writeln!(
         table,
-        "| input | size KB | parse floor | load | lower | emit | syn | prettyplease | write | pipeline | format floor | pipeline / format floor | peak MB | peak / input |"
+        "| input | size KB | parse floor | load | lower | emit | syn | prettyplease | write | pipeline | format floor | pipeline / format floor | peak MB | peak / input | openapiv3 document alone MB |"
     )?;
-    writeln!(table, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(table, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
     let mut rows = Vec::new();
     let scratch = crate::workspace_root().join("target/bench/output");
     for input in inputs {
@@ -246,14 +246,16 @@ fn generation(inputs: &[Input], quick: bool) -> Result<serde_json::Value> {
             }
             Ok(())
         })?;
-        let (peak_mb, baseline_mb) = peak_memory(input)?;
+        let memory = peak_memory(input)?;
+        let (peak_mb, baseline_mb) = (memory.generate, memory.baseline);
+        let typed_mb = memory.typed_only - baseline_mb;
         let input_kb = input.text.len() as f64 / 1024.0;
         let peak_ratio = (peak_mb - baseline_mb) * 1024.0 / input_kb;
         let ratio = pipeline.median / format_floor.median;
         let cell = |t: Timing| format!("{:.2} / {:.2}", t.min, t.median);
         writeln!(
             table,
-            "| {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.1}x |",
+            "| {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.1}x | {:.1} ({:.1}x) |",
             input.name,
             input_kb,
             cell(parse_floor),
@@ -267,7 +269,9 @@ fn generation(inputs: &[Input], quick: bool) -> Result<serde_json::Value> {
             cell(format_floor),
             ratio,
             peak_mb - baseline_mb,
-            peak_ratio
+            peak_ratio,
+            typed_mb,
+            typed_mb * 1024.0 / input_kb
         )?;
         rows.push(json!({
             "input": input.name, "input_kb": input_kb, "operations": api.operations.len(), "models": api.types.len(),
@@ -277,6 +281,7 @@ fn generation(inputs: &[Input], quick: bool) -> Result<serde_json::Value> {
             "write_ms": write.median, "pipeline_ms": pipeline.median, "pipeline_min_ms": pipeline.min,
             "format_floor_ms": format_floor.median, "pipeline_over_format_floor": ratio,
             "peak_mb_over_baseline": peak_mb - baseline_mb, "peak_over_input": peak_ratio,
+            "openapiv3_document_mb": typed_mb, "openapiv3_document_over_input": typed_mb * 1024.0 / input_kb,
         }));
     }
     println!("{table}");
@@ -293,8 +298,13 @@ fn generation(inputs: &[Input], quick: bool) -> Result<serde_json::Value> {
     }
     for (small, large) in [("synthetic 100", "synthetic 1000"), ("synthetic 1000", "synthetic 10000")] {
         if let (Some(a), Some(b)) = (find(small), find(large)) {
-            let ratio = b["pipeline_ms"].as_f64().unwrap_or(f64::NAN) / a["pipeline_ms"].as_f64().unwrap_or(f64::NAN);
-            writeln!(summary, "- {large} / {small}: {ratio:.1}x the time for 10x the operations (target at most 12x)")?;
+            let grew = |key: &str| b[key].as_f64().unwrap_or(f64::NAN) / a[key].as_f64().unwrap_or(f64::NAN);
+            writeln!(
+                summary,
+                "- {large} / {small}: {:.1}x the time for 10x the operations (target at most 12x); the parse floor alone grew {:.1}x",
+                grew("pipeline_ms"),
+                grew("parse_floor_ms")
+            )?;
         }
     }
     print!("{summary}");
@@ -329,17 +339,16 @@ fn quote_impl(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     wrapped
 }
 
-/// Peak resident memory of a child that generates `input`, and of one that only starts.
-fn peak_memory(input: &Input) -> Result<(f64, f64)> {
+/// Peak resident memory of a child that generates `input`, of one that only deserializes it
+/// with openapiv3, and of one that only starts.
+fn peak_memory(input: &Input) -> Result<PeakMemory> {
     let exe = std::env::current_exe()?;
     let spec = crate::workspace_root().join("target/bench").join(format!("{}.input", input.name.replace(' ', "-")));
     std::fs::write(&spec, &input.text)?;
-    let run = |generate: bool| -> Result<f64> {
+    let run = |mode: Option<&str>| -> Result<f64> {
         let mut command = Command::new(&exe);
         command.arg("bench-memory").arg(&spec);
-        if !generate {
-            command.arg("--baseline");
-        }
+        command.args(mode);
         for tag in &input.tags {
             command.args(["--tag", tag]);
         }
@@ -347,18 +356,45 @@ fn peak_memory(input: &Input) -> Result<(f64, f64)> {
         let text = String::from_utf8_lossy(&output.stdout);
         text.trim().parse::<f64>().with_context(|| format!("bench-memory printed {text:?}"))
     };
-    Ok((run(true)?, run(false)?))
+    Ok(PeakMemory { generate: run(None)?, typed_only: run(Some("--typed-only"))?, baseline: run(Some("--baseline"))? })
 }
 
-/// The hidden `bench-memory` command: generate once, print the peak resident set in MB.
-pub fn memory_child(spec: &Path, tags: &[String], baseline: bool) -> Result<()> {
-    if !baseline {
+/// Peak resident sets, in MB.
+struct PeakMemory {
+    generate: f64,
+    typed_only: f64,
+    baseline: f64,
+}
+
+/// What a `bench-memory` child does before it reports its peak.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum MemoryMode {
+    /// Generate the crate.
+    Generate,
+    /// Only deserialize the document into `openapiv3::OpenAPI`.
+    TypedOnly,
+    /// Nothing.
+    Baseline,
+}
+
+/// The hidden `bench-memory` command: do what `mode` says once, print the peak resident set in MB.
+pub fn memory_child(spec: &Path, tags: &[String], mode: MemoryMode) -> Result<()> {
+    if mode != MemoryMode::Baseline {
         let text = std::fs::read_to_string(spec)?;
-        let options = Options {
-            tags: tags.to_vec(),
-            crate_options: CrateOptions { crate_name: "bench-client".into(), spec_label: "bench".into() },
-        };
-        std::hint::black_box(openapi_codegen::generate(&text, "bench", &options)?);
+        if mode == MemoryMode::TypedOnly {
+            let document: openapiv3::OpenAPI = if text.trim_start().starts_with('{') {
+                serde_json::from_str(&text)?
+            } else {
+                serde_yaml::from_str(&text)?
+            };
+            std::hint::black_box(document);
+        } else {
+            let options = Options {
+                tags: tags.to_vec(),
+                crate_options: CrateOptions { crate_name: "bench-client".into(), spec_label: "bench".into() },
+            };
+            std::hint::black_box(openapi_codegen::generate(&text, "bench", &options)?);
+        }
     }
     let status = std::fs::read_to_string("/proc/self/status")?;
     let kb: f64 = status

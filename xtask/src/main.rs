@@ -37,8 +37,12 @@ enum Command {
         spec: std::path::PathBuf,
         #[arg(long = "tag")]
         tags: Vec<String>,
+        /// Only start, to measure what the process itself takes.
         #[arg(long)]
         baseline: bool,
+        /// Only deserialize the document with openapiv3: the memory floor of any generator built on it.
+        #[arg(long, conflicts_with = "baseline")]
+        typed_only: bool,
     },
     /// Generate a crate (all tags) for every spec in the given folders and `cargo check` each with
     /// warnings denied (default folders: spec/, the fixtures, and ../shared/specs/ when present).
@@ -89,7 +93,14 @@ fn main() -> ExitCode {
         Command::Features => xtask::features::run(),
         Command::Contract => xtask::contract::run().map(drop),
         Command::Bench { quick } => xtask::bench::run(quick),
-        Command::BenchMemory { spec, tags, baseline } => xtask::bench::memory_child(&spec, &tags, baseline),
+        Command::BenchMemory { spec, tags, baseline, typed_only } => {
+            let mode = match (baseline, typed_only) {
+                (true, _) => xtask::bench::MemoryMode::Baseline,
+                (_, true) => xtask::bench::MemoryMode::TypedOnly,
+                _ => xtask::bench::MemoryMode::Generate,
+            };
+            xtask::bench::memory_child(&spec, &tags, mode)
+        }
         Command::Corpus { paths, no_compile } => xtask::corpus::run(&paths, !no_compile).map(drop),
         Command::Fuzz(args) => xtask::fuzz::run(&args).map(drop),
         Command::FuzzWorker { seed, start, end, inject } => xtask::fuzz::worker(seed, start, end, inject),
