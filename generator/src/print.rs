@@ -73,7 +73,7 @@ impl ItemSpacing {
             let previous_trimmed = previous.trim_start();
             let same_depth = indent(previous) == indent(line);
             let starts_item = ITEM_STARTS.iter().any(|start| current.starts_with(start));
-            let after_block = previous_trimmed == "}" && same_depth;
+            let after_block = (previous_trimmed == "}" || previous_trimmed.ends_with(" {}")) && same_depth;
             let after_statement = previous_trimmed.ends_with(';') && same_depth && !continues_uses;
             let leaving_uses = self.in_use && !current.starts_with("use ");
             let after_module_docs = previous_trimmed.starts_with("//!") && !current.starts_with("//!");
