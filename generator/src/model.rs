@@ -263,8 +263,8 @@ pub enum TypeKind {
     Union {
         /// The alternatives, in spec order (also the order they are tried in).
         variants: Vec<UnionVariant>,
-        /// The property that names the alternative, when the spec gives a discriminator.
-        discriminator: Option<String>,
+        /// How a JSON value says which alternative it is.
+        tagging: Tagging,
     },
     /// The different successful responses of one operation.
     Outcomes(Vec<Outcome>),
@@ -300,6 +300,32 @@ pub struct Variant {
     pub value: String,
     /// The Rust variant name.
     pub rust_name: String,
+    /// What the value means, when the spec says.
+    pub description: Option<String>,
+}
+
+/// How the JSON of a [`TypeKind::Union`] names its alternative.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tagging {
+    /// It does not: the alternatives are tried in spec order.
+    None,
+    /// The spec's `discriminator`: this property names the alternative, which then reads the
+    /// whole object, the property included.
+    Discriminator(String),
+    /// Every alternative is an inline object in which this required property holds one constant
+    /// string (the pattern of serde's internally tagged enums): the union reads and writes the
+    /// property, and the alternatives hold the other properties.
+    Internal(String),
+}
+
+impl Tagging {
+    /// The property that names the alternative, if one does.
+    pub fn property(&self) -> Option<&str> {
+        match self {
+            Tagging::None => None,
+            Tagging::Discriminator(property) | Tagging::Internal(property) => Some(property),
+        }
+    }
 }
 
 /// One alternative of a [`TypeKind::Union`].
@@ -309,7 +335,7 @@ pub struct UnionVariant {
     pub rust_name: String,
     /// Its type.
     pub ty: TypeRef,
-    /// The discriminator value that selects it.
+    /// The value of the tagging property that selects it.
     pub tag: Option<String>,
     /// Held in a `Box` because the type contains the union.
     pub boxed: bool,

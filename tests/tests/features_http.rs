@@ -6,8 +6,8 @@
 //!
 //! 1. `get_item` requests: path, query (required, optional, enum, exploded and joined lists),
 //!    header and cookie parameters;
-//! 2. `get_item` responses: open enums, the discriminated union, the untagged union, maps and the
-//!    recursive `parent`;
+//! 2. `get_item` responses: open enums, the discriminated union, the untagged union, the union
+//!    tagged by a constant property, the oneOf of string enums, maps and the recursive `parent`;
 //! 3. `get_item` error statuses: an exact code, a `4XX` range and `default`;
 //! 4. `delete_item`: a body on 200, none on 204;
 //! 5. `create_item`: several success statuses, a response header through `send_full`, and an
@@ -34,8 +34,8 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use features_client::models::{
-    Circle, CreateItemAcceptedResponse, CreateItemOutcome, Item, ItemLabel, Kind, LoginBody, LoginResponse, Order,
-    Shape, Square,
+    Circle, CreateItemAcceptedResponse, CreateItemOutcome, Event, EventArchived, EventCreated, EventRenamed, Item,
+    ItemLabel, Kind, LoginBody, LoginResponse, Order, Shape, Square, Stage,
 };
 use features_client::{Client, Error, DEFAULT_BASE_URL};
 use serde_json::{json, Value};
@@ -376,6 +376,47 @@ async fn shape_without_type_or_with_wrong_fields_is_a_decode_error() {
         let error =
             get_item_answered_by(ResponseTemplate::new(200).set_body_json(body)).await.expect_err("undecodable");
         assert!(matches!(&error, Error::Decode { .. }), "{shape}: expected Decode, got {error:?}");
+    }
+}
+
+#[tokio::test]
+async fn events_tagged_by_a_constant_property_decode_to_their_variant_and_write_the_tag_back() {
+    let history = json!([
+        {"event": "created", "at": "2024-02-01"},
+        {"from": "lamp", "event": "renamed", "by": {"name": "ada", "kind": "tool"}},
+        {"event": "archived"}
+    ]);
+    let item = decode_item(json!({"name": "n", "kind": "toy", "history": history})).await;
+    let expected = vec![
+        Event::Created(EventCreated::new("2024-02-01")),
+        Event::Renamed(EventRenamed::new("lamp").with_by(Item::new("ada", Kind::Tool))),
+        Event::Archived(EventArchived::default()),
+    ];
+    assert_eq!(item.history.as_ref(), Some(&expected));
+    let written = serde_json::to_value(&expected).expect("serializable");
+    assert_eq!(written[0], json!({"event": "created", "at": "2024-02-01"}), "the tag is written with the fields");
+    assert_eq!(written[2], json!({"event": "archived"}));
+    assert_eq!(serde_json::from_value::<Vec<Event>>(written).expect("round trip"), expected);
+}
+
+#[tokio::test]
+async fn an_event_with_an_unknown_or_missing_tag_is_a_decode_error() {
+    for event in [json!({"event": "exploded"}), json!({"at": "2024-02-01"}), json!({"event": "created"})] {
+        let body = json!({"name": "n", "kind": "toy", "history": [event]});
+        let error =
+            get_item_answered_by(ResponseTemplate::new(200).set_body_json(body)).await.expect_err("undecodable");
+        assert!(matches!(&error, Error::Decode { .. }), "{event}: expected Decode, got {error:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_oneof_of_string_enums_is_one_open_enum() {
+    for (wire, stage) in [("draft", Stage::Draft), ("gone", Stage::Gone), ("paused", Stage::Other("paused".to_owned()))]
+    {
+        let item = decode_item(json!({"name": "n", "kind": "toy", "stage": wire})).await;
+        assert_eq!(item.stage, Some(stage.clone()));
+        assert_eq!(serde_json::to_value(&stage).expect("serializable"), json!(wire));
+        assert_eq!(stage.as_str(), wire);
     }
 }
 

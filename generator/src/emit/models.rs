@@ -2,7 +2,7 @@
 
 use super::docs::{code_span, doc_attrs, paragraphs, visible};
 use super::{ident, type_tokens, Part};
-use crate::model::{Field, Outcome, TypeDef, TypeKind, TypeRef, UnionVariant, Variant};
+use crate::model::{Field, Outcome, Tagging, TypeDef, TypeKind, TypeRef, UnionVariant, Variant};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
@@ -50,7 +50,7 @@ fn type_def(def: &TypeDef) -> TokenStream {
     match &def.kind {
         TypeKind::Struct(fields) => struct_def(&name, &docs, fields),
         TypeKind::Enum { variants, fallback } => enum_def(&name, &docs, variants, fallback),
-        TypeKind::Union { variants, discriminator } => union_def(&name, &docs, variants, discriminator.as_deref()),
+        TypeKind::Union { variants, tagging } => union_def(&name, &docs, variants, tagging),
         TypeKind::Outcomes(outcomes) => outcomes_def(&name, &docs, outcomes),
         TypeKind::Alias(ty) => {
             let ty = type_tokens(ty);
@@ -184,9 +184,10 @@ fn enum_def(name: &Ident, docs: &TokenStream, variants: &[Variant], fallback: &s
     let fallback = format_ident!("{}", fallback);
     let items = variants.iter().map(|variant| {
         let rust_name = format_ident!("{}", variant.rust_name);
-        let doc = format!(" {}", code_span(&variant.value));
+        let value = code_span(&variant.value);
+        let docs = doc_attrs(&paragraphs([Some(value.as_str()), visible(variant.description.as_deref())]));
         quote! {
-            #[doc = #doc]
+            #docs
             #rust_name,
         }
     });
@@ -246,9 +247,11 @@ fn enum_def(name: &Ident, docs: &TokenStream, variants: &[Variant], fallback: &s
     }
 }
 
-/// `oneOf`/`anyOf`. Without a discriminator, alternatives are tried in spec order; with one,
-/// its property picks the alternative, which then reads the whole object (tag included).
-fn union_def(name: &Ident, docs: &TokenStream, variants: &[UnionVariant], discriminator: Option<&str>) -> TokenStream {
+/// `oneOf`/`anyOf`. Without a tag, alternatives are tried in spec order. With a discriminator,
+/// its property picks the alternative, which then reads the whole object (tag included); with
+/// an internal tag, serde reads and writes the tag and the alternative the rest.
+fn union_def(name: &Ident, docs: &TokenStream, variants: &[UnionVariant], tagging: &Tagging) -> TokenStream {
+    let internal = matches!(tagging, Tagging::Internal(_));
     let items = variants.iter().map(|variant| {
         let rust_name = format_ident!("{}", variant.rust_name);
         let ty = type_tokens(&variant.ty);
@@ -259,24 +262,49 @@ fn union_def(name: &Ident, docs: &TokenStream, variants: &[UnionVariant], discri
         };
         let doc = match &variant.tag {
             Some(tag) => {
-                format!(" The alternative whose {} is {}.", code_span(discriminator.unwrap_or("tag")), code_span(tag))
+                format!(
+                    " The alternative whose {} is {}.",
+                    code_span(tagging.property().unwrap_or("tag")),
+                    code_span(tag)
+                )
             }
             None => format!(" The `{}` alternative.", variant.rust_name),
         };
+        let rename = match (&variant.tag, internal) {
+            (Some(tag), true) => quote! { #[serde(rename = #tag)] },
+            _ => quote! {},
+        };
         quote! {
             #[doc = #doc]
+            #rename
             #rust_name(#ty),
         }
     });
-    let Some(property) = discriminator else {
-        return quote! {
-            #docs
-            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-            #[serde(untagged)]
-            pub enum #name {
-                #(#items)*
+    // Alternatives differ in size as the spec's schemas do; boxing the large ones would make
+    // every user write `Box::new`, for a saving that depends on the data.
+    let docs = quote! { #docs #[allow(clippy::large_enum_variant)] };
+    let property = match tagging {
+        Tagging::None => {
+            return quote! {
+                #docs
+                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #[serde(untagged)]
+                pub enum #name {
+                    #(#items)*
+                }
             }
-        };
+        }
+        Tagging::Internal(property) => {
+            return quote! {
+                #docs
+                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #[serde(tag = #property)]
+                pub enum #name {
+                    #(#items)*
+                }
+            }
+        }
+        Tagging::Discriminator(property) => property,
     };
     let tags: Vec<&str> = variants.iter().filter_map(|v| v.tag.as_deref()).collect();
     let arms = variants.iter().map(|variant| {

@@ -3,7 +3,7 @@
 //! the selected operations reach are emitted).
 
 use crate::error::{pointer, Diagnostic};
-use crate::model::{Field, IntegerType, TypeDef, TypeKind, TypeRef, UnionVariant, Variant};
+use crate::model::{Field, IntegerType, Tagging, TypeDef, TypeKind, TypeRef, UnionVariant, Variant};
 use crate::naming::{camel_ident, snake_ident, Scope};
 use crate::resolve::{Resolved, Resolver};
 use openapiv3::{
@@ -152,17 +152,12 @@ impl<'a> TypeLowerer<'a> {
     }
 
     fn string_type(&mut self, schema: &Schema, string: &StringType, at: &str, name_hint: &str) -> TypeRef {
-        let values: Vec<&String> = string.enumeration.iter().flatten().collect();
+        let values: Vec<(&str, Option<&str>)> =
+            string.enumeration.iter().flatten().map(|v| (v.as_str(), None)).collect();
         if values.is_empty() {
             return TypeRef::String;
         }
-        let mut scope = Scope::default();
-        let variants = values
-            .into_iter()
-            .map(|value| Variant { value: value.clone(), rust_name: scope.claim(&camel_ident(value)) })
-            .collect();
-        let fallback = scope.claim("Other");
-        self.named(schema, at, name_hint, TypeKind::Enum { variants, fallback })
+        self.named(schema, at, name_hint, enum_kind(values))
     }
 
     fn array_type(&mut self, array: &'a ArrayType, at: &str, name_hint: &str) -> Result<TypeRef, Diagnostic> {
@@ -210,6 +205,14 @@ impl<'a> TypeLowerer<'a> {
                 kept.push((i, member, member_at));
             }
         }
+        if schema.schema_data.discriminator.is_none() {
+            if let Some(values) = enum_of_enums(&kept) {
+                return Ok(self.named(schema, at, name_hint, enum_kind(values)));
+            }
+            if let Some((property, tags)) = internal_tag(&kept) {
+                return self.internally_tagged(schema, &kept, property, tags, at, name_hint);
+            }
+        }
         if let [(i, member, member_at)] = kept.as_slice() {
             return self.type_of(member, member_at, &format!("{name_hint}Variant{}", i + 1));
         }
@@ -224,13 +227,53 @@ impl<'a> TypeLowerer<'a> {
             variants.push(UnionVariant { rust_name: scope.claim(&variant_name(&ty)), ty, tag, boxed: false });
         }
         // Dispatching on the discriminator needs every alternative to be a named object with a tag.
-        let discriminator = schema
+        let tagging = schema
             .schema_data
             .discriminator
             .as_ref()
             .filter(|_| variants.iter().all(|v| v.tag.is_some() && matches!(v.ty, TypeRef::Named(_))))
-            .map(|d| d.property_name.clone());
-        Ok(self.named(schema, at, name_hint, TypeKind::Union { variants, discriminator }))
+            .map_or(Tagging::None, |d| Tagging::Discriminator(d.property_name.clone()));
+        Ok(self.named(schema, at, name_hint, TypeKind::Union { variants, tagging }))
+    }
+
+    /// A union whose alternatives [`internal_tag`] found tagged by `property`: each alternative
+    /// becomes a struct of its other properties, named after its tag.
+    fn internally_tagged(
+        &mut self,
+        schema: &Schema,
+        kept: &[(usize, &'a ReferenceOr<Schema>, String)],
+        property: &str,
+        tags: Vec<&str>,
+        at: &str,
+        name_hint: &str,
+    ) -> Result<TypeRef, Diagnostic> {
+        let mut scope = Scope::default();
+        let mut variants = Vec::with_capacity(kept.len());
+        for ((_, member, member_at), tag) in kept.iter().zip(tags) {
+            let Some((member, object)) = member.as_item().and_then(|m| Some((m, object_of(m)?))) else {
+                return Err(Diagnostic::new(
+                    member_at.clone(),
+                    "internal error: a tagged alternative is not an object",
+                ));
+            };
+            let properties = object
+                .properties
+                .iter()
+                .filter(|(name, _)| name.as_str() != property)
+                .map(|(name, node)| (name, node, member_at.clone()))
+                .collect();
+            let hint = format!("{name_hint}{}", camel_ident(tag));
+            let fields = self.fields_of(properties, &object.required, &hint)?;
+            let ty = self.named(member, member_at, &hint, TypeKind::Struct(fields));
+            variants.push(UnionVariant {
+                rust_name: scope.claim(&camel_ident(tag)),
+                ty,
+                tag: Some(tag.to_owned()),
+                boxed: false,
+            });
+        }
+        let tagging = Tagging::Internal(property.to_owned());
+        Ok(self.named(schema, at, name_hint, TypeKind::Union { variants, tagging }))
     }
 
     /// `allOf`: one struct with the properties of every member, in member order; a single member
@@ -323,6 +366,82 @@ fn is_null_only(schema: &Schema) -> bool {
         && any.one_of.is_empty() && any.any_of.is_empty() && any.all_of.is_empty() && any.items.is_none()
         && any.enumeration.is_empty() && any.format.is_none())
         && schema.schema_data.nullable
+}
+
+/// A string enumeration of `values` (with what each means, when known), in order.
+fn enum_kind(values: Vec<(&str, Option<&str>)>) -> TypeKind {
+    let mut scope = Scope::default();
+    let variants = values
+        .into_iter()
+        .map(|(value, description)| Variant {
+            value: value.to_owned(),
+            rust_name: scope.claim(&camel_ident(value)),
+            description: description.map(str::to_owned),
+        })
+        .collect();
+    let fallback = scope.claim("Other");
+    TypeKind::Enum { variants, fallback }
+}
+
+/// The values of a union whose alternatives are all inline string enumerations, as one
+/// enumeration: each value with its alternative's description when that alternative lists
+/// only it. (Generators from Rust types describe an enum with documented variants this way.)
+fn enum_of_enums<'s>(kept: &[(usize, &'s ReferenceOr<Schema>, String)]) -> Option<Vec<(&'s str, Option<&'s str>)>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut values = Vec::new();
+    for (_, member, _) in kept {
+        let member = member.as_item()?;
+        let SchemaKind::Type(Type::String(string)) = &member.schema_kind else { return None };
+        let listed: Vec<&str> = string.enumeration.iter().flatten().map(String::as_str).collect();
+        if member.schema_data.nullable || listed.is_empty() || listed.len() != string.enumeration.len() {
+            return None;
+        }
+        let description = if listed.len() == 1 { member.schema_data.description.as_deref() } else { None };
+        values.extend(listed.into_iter().filter(|value| seen.insert(*value)).map(|value| (value, description)));
+    }
+    Some(values)
+}
+
+/// The property that tags every alternative of a union without a discriminator, with each
+/// alternative's tag: every alternative is an inline object that requires the property, whose
+/// schema is an inline string enumeration of one value, different in each. (Generators from
+/// Rust types, such as dropshot's, describe serde's internally tagged enums this way.)
+fn internal_tag<'s>(kept: &[(usize, &'s ReferenceOr<Schema>, String)]) -> Option<(&'s str, Vec<&'s str>)> {
+    let (_, first, _) = kept.first()?;
+    let first = object_of(first.as_item()?)?;
+    first.properties.keys().find_map(|property| {
+        let tags = kept
+            .iter()
+            .map(|(_, member, _)| {
+                let object = object_of(member.as_item()?)?;
+                if !object.required.iter().any(|required| required == property) {
+                    return None;
+                }
+                constant_string(object.properties.get(property)?.as_item()?)
+            })
+            .collect::<Option<Vec<&str>>>()?;
+        let distinct: std::collections::BTreeSet<&str> = tags.iter().copied().collect();
+        (distinct.len() == tags.len()).then_some((property.as_str(), tags))
+    })
+}
+
+/// The object a schema describes with `type: object`.
+fn object_of(schema: &Schema) -> Option<&ObjectType> {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+/// The one value of a string enumeration of a single non-null value.
+fn constant_string(schema: &Schema) -> Option<&str> {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::String(string)) if !schema.schema_data.nullable => match string.enumeration.as_slice() {
+            [Some(value)] => Some(value),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The discriminator value of a `$ref` member: its mapping entry, or the component's name.
@@ -505,6 +624,65 @@ fn named(ty: &TypeRef) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kind of the union `U` whose `oneOf` is `members`, beside a component `R` that has a
+    /// constant tag of its own.
+    fn union_of(members: serde_json::Value) -> TypeKind {
+        let spec = serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"get": {"responses": {"200": {"description": "ok",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/U"}}}}}}}},
+            "components": {"schemas": {
+                "U": {"oneOf": members},
+                "R": {"type": "object", "required": ["t"], "properties": {"t": {"type": "string", "enum": ["r"]}}}
+            }}
+        });
+        let api = crate::model(&spec.to_string(), "t.json", &[]).expect("lowers");
+        api.types.into_iter().find(|t| t.name == "U").expect("U is defined").kind
+    }
+
+    fn tagged(tag: &str, required: bool) -> serde_json::Value {
+        let required = if required { serde_json::json!(["t", "x"]) } else { serde_json::json!(["x"]) };
+        serde_json::json!({"type": "object", "required": required, "properties": {
+            "t": {"type": "string", "enum": [tag]}, "x": {"type": "integer"}}})
+    }
+
+    #[test]
+    fn a_union_is_internally_tagged_only_when_every_alternative_has_a_constant_tag_of_its_own() {
+        let TypeKind::Union { variants, tagging } = union_of(serde_json::json!([tagged("a", true), tagged("b", true)]))
+        else {
+            panic!("a union")
+        };
+        assert_eq!(tagging, Tagging::Internal("t".to_owned()));
+        let tags: Vec<_> = variants.iter().map(|v| (v.rust_name.as_str(), v.tag.as_deref())).collect();
+        assert_eq!(tags, [("A", Some("a")), ("B", Some("b"))]);
+
+        let not_tagged = [
+            serde_json::json!([tagged("a", true), tagged("a", true)]),
+            serde_json::json!([tagged("a", true), tagged("b", false)]),
+            serde_json::json!([tagged("a", true), {"$ref": "#/components/schemas/R"}]),
+            serde_json::json!([tagged("a", true), {"type": "string"}]),
+        ];
+        for members in not_tagged {
+            let kind = union_of(members.clone());
+            assert!(matches!(&kind, TypeKind::Union { tagging: Tagging::None, .. }), "{members}: {kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_union_of_string_enums_is_one_enum_with_each_alternatives_description() {
+        let kind = union_of(serde_json::json!([
+            {"type": "string", "enum": ["on"], "description": "Running."},
+            {"type": "string", "enum": ["off", "on"]}
+        ]));
+        let TypeKind::Enum { variants, .. } = kind else { panic!("an enum: {kind:?}") };
+        let values: Vec<_> = variants.iter().map(|v| (v.value.as_str(), v.description.as_deref())).collect();
+        assert_eq!(values, [("on", Some("Running.")), ("off", None)], "duplicates once, in order");
+
+        let with_a_number = union_of(serde_json::json!([{"type": "string", "enum": ["on"]}, {"type": "integer"}]));
+        assert!(matches!(with_a_number, TypeKind::Union { .. }), "{with_a_number:?}");
+    }
 
     fn field(name: &str, ty: TypeRef) -> Field {
         Field {

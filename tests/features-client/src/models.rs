@@ -49,6 +49,66 @@ pub enum CreateItemOutcome {
     Accepted(CreateItemAcceptedResponse),
 }
 
+/// Something that happened to an item (each alternative tagged by a constant `event`).
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event")]
+pub enum Event {
+    /// The alternative whose `event` is `created`.
+    #[serde(rename = "created")]
+    Created(EventCreated),
+    /// The alternative whose `event` is `renamed`.
+    #[serde(rename = "renamed")]
+    Renamed(EventRenamed),
+    /// The alternative whose `event` is `archived`.
+    #[serde(rename = "archived")]
+    Archived(EventArchived),
+}
+
+/// The `Event/oneOf/2` schema.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EventArchived {}
+
+/// The item was created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventCreated {
+    /// The `at` property.
+    pub at: String,
+}
+
+impl EventCreated {
+    /// A value with the required field `at`; optional fields start empty.
+    pub fn new(at: impl Into<String>) -> Self {
+        Self { at: at.into() }
+    }
+}
+
+/// The item was renamed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRenamed {
+    /// The `from` property.
+    pub from: String,
+    /// The `by` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Item>,
+}
+
+impl EventRenamed {
+    /// A value with the required field `from`; optional fields start empty.
+    pub fn new(from: impl Into<String>) -> Self {
+        Self {
+            from: from.into(),
+            by: None,
+        }
+    }
+
+    /// Sets `by`.
+    pub fn with_by(mut self, value: impl Into<Item>) -> Self {
+        self.by = Some(value.into());
+        self
+    }
+}
+
 /// The `Item` schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
@@ -73,6 +133,12 @@ pub struct Item {
     /// The `parent` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<Item>>,
+    /// The `stage` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
+    /// The `history` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<Event>>,
 }
 
 impl Item {
@@ -86,6 +152,8 @@ impl Item {
             label: None,
             extra: None,
             parent: None,
+            stage: None,
+            history: None,
         }
     }
 
@@ -118,9 +186,22 @@ impl Item {
         self.parent = Some(Box::new(value.into()));
         self
     }
+
+    /// Sets `stage`.
+    pub fn with_stage(mut self, value: impl Into<Stage>) -> Self {
+        self.stage = Some(value.into());
+        self
+    }
+
+    /// Sets `history`.
+    pub fn with_history(mut self, value: impl Into<Vec<Event>>) -> Self {
+        self.history = Some(value.into());
+        self
+    }
 }
 
 /// The `Item/properties/label` schema.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ItemLabel {
@@ -281,6 +362,7 @@ impl fmt::Display for Order {
 }
 
 /// The `Shape` schema.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Shape {
@@ -330,5 +412,65 @@ impl Square {
             type_: type_.into(),
             side: side.into(),
         }
+    }
+}
+
+/// Where an item is in its life (a oneOf of documented string enums, one enum in Rust).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Stage {
+    /// `draft`
+    ///
+    /// Not visible yet.
+    Draft,
+    /// `live`
+    ///
+    /// Visible to everyone.
+    Live,
+    /// `retired`
+    Retired,
+    /// `gone`
+    Gone,
+    /// A value the spec does not list.
+    Other(String),
+}
+
+impl Stage {
+    /// The value as written on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Draft => "draft",
+            Self::Live => "live",
+            Self::Retired => "retired",
+            Self::Gone => "gone",
+            Self::Other(value) => value,
+        }
+    }
+}
+
+impl From<String> for Stage {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "draft" => Self::Draft,
+            "live" => Self::Live,
+            "retired" => Self::Retired,
+            "gone" => Self::Gone,
+            _ => Self::Other(value),
+        }
+    }
+}
+
+impl From<Stage> for String {
+    fn from(value: Stage) -> Self {
+        match value {
+            Stage::Other(value) => value,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -313,11 +313,12 @@ pub fn example(api: &Api, ty: &TypeRef, depth: usize) -> Value {
                 Value::Object(object)
             }
             Some(TypeKind::Enum { variants, .. }) => variants.first().map_or(Value::Null, |v| json!(v.value)),
-            Some(TypeKind::Union { variants, discriminator }) => {
+            Some(TypeKind::Union { variants, tagging }) => {
                 let Some(first) = variants.first() else { return Value::Null };
                 let mut value = example(api, &first.ty, depth + 1);
-                if let (Some(property), Some(tag), Value::Object(object)) = (discriminator, &first.tag, &mut value) {
-                    object.insert(property.clone(), json!(tag));
+                if let (Some(property), Some(tag), Value::Object(object)) = (tagging.property(), &first.tag, &mut value)
+                {
+                    object.insert(property.to_owned(), json!(tag));
                 }
                 value
             }
