@@ -44,13 +44,16 @@ fn measure(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Timing> {
 }
 
 /// `cargo xtask bench`: rebuilds itself in release mode when needed, then runs all three parts.
-pub fn run(quick: bool) -> Result<()> {
+pub fn run(quick: bool, compare_crate: Option<&Path>) -> Result<()> {
     if cfg!(debug_assertions) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut command = Command::new(cargo);
         command.args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench"]);
         if quick {
             command.arg("--quick");
+        }
+        if let Some(other) = compare_crate {
+            command.arg("--compare-crate").arg(std::path::absolute(other)?);
         }
         let status = command.current_dir(crate::workspace_root()).status()?;
         if !status.success() {
@@ -63,7 +66,7 @@ pub fn run(quick: bool) -> Result<()> {
     std::fs::create_dir_all(&out)?;
     let mut report = serde_json::Map::new();
     report.insert("generation".into(), generation(&inputs(&root, quick)?, quick)?);
-    report.insert("generated_code".into(), generated_code(&root, quick)?);
+    report.insert("generated_code".into(), generated_code(&root, quick, compare_crate)?);
     report.insert("client_overhead".into(), client_overhead(&root, quick)?);
     let path = out.join("codegen.json");
     files::write_atomically(&path, &serde_json::to_string_pretty(&report)?)?;
@@ -408,7 +411,7 @@ pub fn memory_child(spec: &Path, tags: &[String], mode: MemoryMode) -> Result<()
 
 /// Part 2: lines of generated code, and `cargo check`/`cargo build` of the generated crate alone
 /// with its dependencies built (touch, rebuild, minimum of several runs).
-fn generated_code(root: &Path, quick: bool) -> Result<serde_json::Value> {
+fn generated_code(root: &Path, quick: bool, compare_crate: Option<&Path>) -> Result<serde_json::Value> {
     println!("\n## Generated code (lines, and rebuild seconds of the crate alone: min of runs)\n");
     let scratch = root.join("target/bench/crates");
     let mut specs: Vec<(&str, PathBuf, Vec<String>)> = vec![
@@ -457,36 +460,15 @@ fn generated_code(root: &Path, quick: bool) -> Result<serde_json::Value> {
     if !scratch.join("Cargo.lock").exists() {
         std::fs::copy(root.join("Cargo.lock"), scratch.join("Cargo.lock"))?;
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let runs = if quick { 2 } else { 3 };
     let mut table = String::from(
         "| crate | operations | models | lines | lines/operation (operations.rs) | lines/model (models.rs) | check s | build s |\n|---|---|---|---|---|---|---|---|\n",
     );
     let mut rows = Vec::new();
     for (name, crate_name, operations, models, total, op_lines, model_lines) in &generated {
-        let timed = |subcommand: &str| -> Result<f64> {
-            let mut best = f64::INFINITY;
-            for run in 0..=runs {
-                let lib = scratch.join(crate_name).join("src/lib.rs");
-                let text = std::fs::read_to_string(&lib)?;
-                std::fs::write(&lib, text)?; // touch: a new mtime, the same content
-                let started = Instant::now();
-                let status = Command::new(&cargo)
-                    .args([subcommand, "--quiet", "-p", crate_name])
-                    .current_dir(&scratch)
-                    .status()?;
-                if !status.success() {
-                    bail!("cargo {subcommand} -p {crate_name} failed");
-                }
-                // The first run also builds the dependencies; it is not counted.
-                if run > 0 {
-                    best = best.min(started.elapsed().as_secs_f64());
-                }
-            }
-            Ok(best)
-        };
-        let check = timed("check")?;
-        let build = timed("build")?;
+        let lib = scratch.join(crate_name).join("src/lib.rs");
+        let check = rebuild_seconds(&scratch, crate_name, &lib, "check", runs)?;
+        let build = rebuild_seconds(&scratch, crate_name, &lib, "build", runs)?;
         let per_op = if *operations > 0 { *op_lines as f64 / *operations as f64 } else { 0.0 };
         let per_model = if *models > 0 { *model_lines as f64 / *models as f64 } else { 0.0 };
         writeln!(
@@ -495,6 +477,25 @@ fn generated_code(root: &Path, quick: bool) -> Result<serde_json::Value> {
         )?;
         rows.push(json!({"crate": name, "operations": operations, "models": models, "lines": total,
             "lines_per_operation": per_op, "lines_per_model": per_model, "check_s": check, "build_s": build}));
+    }
+    if let Some(other) = compare_crate {
+        let manifest: toml::Table = std::fs::read_to_string(other.join("Cargo.toml"))?.parse()?;
+        let package = manifest
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
+            .context("--compare-crate: its Cargo.toml names no package")?
+            .to_owned();
+        let lib = other.join("src/lib.rs");
+        let lines: usize = std::fs::read_dir(other.join("src"))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+            .map(|path| std::fs::read_to_string(path).map(|text| text.lines().count()).unwrap_or(0))
+            .sum();
+        let check = rebuild_seconds(other, &package, &lib, "check", runs)?;
+        let build = rebuild_seconds(other, &package, &lib, "build", runs)?;
+        writeln!(table, "| {package} (compared) | | | {lines} | | | {check:.2} | {build:.2} |")?;
+        rows.push(json!({"crate": package, "compared": true, "lines": lines, "check_s": check, "build_s": build}));
     }
     print!("{table}");
     if let Some(nexus) = rows.iter().find(|r| r["crate"] == "nexus") {
@@ -505,6 +506,26 @@ fn generated_code(root: &Path, quick: bool) -> Result<serde_json::Value> {
         );
     }
     Ok(json!({"rows": rows}))
+}
+
+/// Seconds that `cargo <subcommand> -p <package>` takes in `dir` after `lib` is touched (new
+/// mtime, same content): the minimum of `runs` runs, after one that also builds the dependencies.
+fn rebuild_seconds(dir: &Path, package: &str, lib: &Path, subcommand: &str, runs: usize) -> Result<f64> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut best = f64::INFINITY;
+    for run in 0..=runs {
+        let text = std::fs::read_to_string(lib)?;
+        std::fs::write(lib, text)?;
+        let started = Instant::now();
+        let status = Command::new(&cargo).args([subcommand, "--quiet", "-p", package]).current_dir(dir).status()?;
+        if !status.success() {
+            bail!("cargo {subcommand} -p {package} failed in {}", dir.display());
+        }
+        if run > 0 {
+            best = best.min(started.elapsed().as_secs_f64());
+        }
+    }
+    Ok(best)
 }
 
 /// Part 3: the generated client against bare reqwest + serde_json, same server, same requests.

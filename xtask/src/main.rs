@@ -30,6 +30,11 @@ enum Command {
         /// Fewer runs and inputs, for a quick look.
         #[arg(long)]
         quick: bool,
+        /// Another crate (a folder with its Cargo.toml, in a workspace of its own or alone) whose
+        /// `cargo check` and `cargo build` are timed the same way as ours, for a side-by-side
+        /// row: for example another generator's client for nexus.json.
+        #[arg(long, value_name = "CRATE_DIR")]
+        compare_crate: Option<std::path::PathBuf>,
     },
     /// Used by `bench`: generate once and print the peak resident memory in MB.
     #[command(hide = true)]
@@ -92,7 +97,7 @@ fn main() -> ExitCode {
         Command::Test => xtask::test::run(),
         Command::Features => xtask::features::run(),
         Command::Contract => xtask::contract::run().map(drop),
-        Command::Bench { quick } => xtask::bench::run(quick),
+        Command::Bench { quick, compare_crate } => xtask::bench::run(quick, compare_crate.as_deref()),
         Command::BenchMemory { spec, tags, baseline, typed_only } => {
             let mode = match (baseline, typed_only) {
                 (true, _) => xtask::bench::MemoryMode::Baseline,
