@@ -514,6 +514,12 @@ fn note_for(ty: &TypeRef, schema: &Schema) -> Option<String> {
             notes.push(format!("Format `{format}`, kept as text."));
         }
     }
+    if let SchemaKind::Type(Type::Integer(integer)) = &schema.schema_kind {
+        let values: Vec<String> = integer.enumeration.iter().flatten().map(i64::to_string).collect();
+        if !values.is_empty() {
+            notes.push(format!("One of {}.", values.join(", ")));
+        }
+    }
     if let Some(default) = &schema.schema_data.default {
         notes.push(format!("Default: `{}`.", default.to_string().replace('`', "'")));
     }
