@@ -234,6 +234,22 @@ pub enum IntegerType {
     U64,
 }
 
+impl IntegerType {
+    /// The Rust primitive's name (`"i32"`).
+    pub fn rust_name(self) -> &'static str {
+        match self {
+            IntegerType::I8 => "i8",
+            IntegerType::I16 => "i16",
+            IntegerType::I32 => "i32",
+            IntegerType::I64 => "i64",
+            IntegerType::U8 => "u8",
+            IntegerType::U16 => "u16",
+            IntegerType::U32 => "u32",
+            IntegerType::U64 => "u64",
+        }
+    }
+}
+
 /// A named type in `models`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeDef {

@@ -6,7 +6,7 @@ pub mod docs;
 mod models;
 mod operations;
 
-use crate::model::{Api, IntegerType, TypeRef};
+use crate::model::{Api, TypeRef};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -88,17 +88,7 @@ pub(crate) fn type_tokens(ty: &TypeRef) -> TokenStream {
         TypeRef::String => quote! { String },
         TypeRef::Bool => quote! { bool },
         TypeRef::Integer(int) => {
-            let name = match int {
-                IntegerType::I8 => "i8",
-                IntegerType::I16 => "i16",
-                IntegerType::I32 => "i32",
-                IntegerType::I64 => "i64",
-                IntegerType::U8 => "u8",
-                IntegerType::U16 => "u16",
-                IntegerType::U32 => "u32",
-                IntegerType::U64 => "u64",
-            };
-            let name = ident(name);
+            let name = ident(int.rust_name());
             quote! { #name }
         }
         TypeRef::F32 => quote! { f32 },

@@ -11,7 +11,7 @@ use super::NO_TOKEN_REALM;
 use crate::files;
 use anyhow::{Context, Result};
 use openapi_codegen::model::{
-    Api, BodyKind, IntegerType, Operation, ParameterLocation, StatusMatch, SuccessBody, TypeKind, TypeRef,
+    Api, BodyKind, Operation, ParameterLocation, StatusMatch, SuccessBody, TypeKind, TypeRef,
 };
 use openapi_codegen::{CrateOptions, Options};
 use serde_json::{json, Map, Value};
@@ -273,17 +273,7 @@ fn rust_type(ty: &TypeRef, lib: &str) -> String {
     match ty {
         TypeRef::String => "String".to_owned(),
         TypeRef::Bool => "bool".to_owned(),
-        TypeRef::Integer(int) => match int {
-            IntegerType::I8 => "i8",
-            IntegerType::I16 => "i16",
-            IntegerType::I32 => "i32",
-            IntegerType::I64 => "i64",
-            IntegerType::U8 => "u8",
-            IntegerType::U16 => "u16",
-            IntegerType::U32 => "u32",
-            IntegerType::U64 => "u64",
-        }
-        .to_owned(),
+        TypeRef::Integer(int) => int.rust_name().to_owned(),
         TypeRef::F32 => "f32".to_owned(),
         TypeRef::F64 => "f64".to_owned(),
         TypeRef::Json => "serde_json::Value".to_owned(),
