@@ -23,7 +23,10 @@ use phasetwo_client::models::{MagicLinkRepresentation, OrganizationRepresentatio
 use phasetwo_client::{Client, ClientBuilder, Error, DEFAULT_BASE_URL};
 use serde_json::{json, Value};
 use wiremock::matchers::{body_json, header, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+mod common;
+use common::{assert_no_request, header_values, only_request, raw_path, server_answering};
 
 /// A token that must never show up in any message.
 const TOKEN: &str = "tok-3xYz-SECRET-9q";
@@ -46,35 +49,6 @@ fn builder_for(server: &MockServer) -> ClientBuilder {
 
 fn client_for(server: &MockServer) -> Client {
     builder_for(server).build().expect("a client for the mock server")
-}
-
-/// A server that answers every request with `response`.
-async fn server_answering(response: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::any()).respond_with(response).mount(&server).await;
-    server
-}
-
-/// The one request `server` received; fails when it received none or several.
-async fn only_request(server: &MockServer) -> Request {
-    let mut requests = server.received_requests().await.expect("request recording is on");
-    assert_eq!(requests.len(), 1, "expected exactly one request, got {requests:?}");
-    requests.remove(0)
-}
-
-async fn assert_no_request(server: &MockServer) {
-    let requests = server.received_requests().await.expect("request recording is on");
-    assert!(requests.is_empty(), "no request should reach the server, got {requests:?}");
-}
-
-/// Every value of header `name`, in order (so a duplicated header shows up twice).
-fn header_values<'r>(request: &'r Request, name: &str) -> Vec<&'r str> {
-    request.headers.get_all(name).iter().map(|value| value.to_str().expect("an ASCII header value")).collect()
-}
-
-/// The raw (still percent-encoded) path the server received.
-fn raw_path(request: &Request) -> &str {
-    request.url.path()
 }
 
 fn magic_link() -> MagicLinkRepresentation {

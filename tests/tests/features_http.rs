@@ -39,8 +39,11 @@ use features_client::models::{
 };
 use features_client::{Client, Error, DEFAULT_BASE_URL};
 use serde_json::{json, Value};
-use wiremock::matchers::{any, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+mod common;
+use common::{assert_no_request, header_values, only_request, raw_path, server_answering};
 
 /// Comfortably longer than any response here takes; only guards against a hang.
 const GENEROUS: Duration = Duration::from_secs(30);
@@ -56,35 +59,6 @@ fn client_for(server: &MockServer) -> Client {
         .timeout(GENEROUS)
         .build()
         .expect("a client for the mock server")
-}
-
-/// A server that answers every request with `response`.
-async fn server_answering(response: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any()).respond_with(response).mount(&server).await;
-    server
-}
-
-/// The one request `server` received; fails when it received none or several.
-async fn only_request(server: &MockServer) -> Request {
-    let mut requests = server.received_requests().await.expect("request recording is on");
-    assert_eq!(requests.len(), 1, "expected exactly one request, got {requests:?}");
-    requests.remove(0)
-}
-
-async fn assert_no_request(server: &MockServer) {
-    let requests = server.received_requests().await.expect("request recording is on");
-    assert!(requests.is_empty(), "no request should reach the server, got {requests:?}");
-}
-
-/// Every value of header `name`, in order (so a duplicated header shows up twice).
-fn header_values<'r>(request: &'r Request, name: &str) -> Vec<&'r str> {
-    request.headers.get_all(name).iter().map(|value| value.to_str().expect("an ASCII header value")).collect()
-}
-
-/// The raw (still percent-encoded) path the server received.
-fn raw_path(request: &Request) -> &str {
-    request.url.path()
 }
 
 /// The query's pairs, decoded, in the order sent.
